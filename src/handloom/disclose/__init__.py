@@ -1,0 +1,1 @@
+"""Disclosure: datasets with per-label provenance, and the records that explain them."""

@@ -1,0 +1,372 @@
+"""Tables of the Handloom store (SQLAlchemy 2 Core metadata shared by SQLite and PostgreSQL).
+
+The labor layer (time, pay, exposure, consent, appeals, guideline issues) has its tables here
+from the first migration, even where enforcement arrives later, so that no record of work is
+ever lost for want of a column. Money is always an integer in minor units (cents).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# BigInteger primary keys autoincrement on PostgreSQL; SQLite needs plain INTEGER for rowid.
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+# Nullable JSON columns store SQL NULL (not the JSON text 'null') when the value is None.
+JSON_OR_NULL = JSON(none_as_null=True)
+
+
+def _ts(name: str, nullable: bool = False) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+workspace_meta = Table(
+    "workspace_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("username", String(120), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("role", String(20), nullable=False),  # owner | manager | reviewer | worker | auditor
+    Column("password_hash", Text, nullable=True),
+    Column("worker_id", ForeignKey("workers.id"), nullable=True, unique=True),
+    Column("active", Boolean, nullable=False, default=True),
+    _ts("created_at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(120), nullable=False, default=""),
+    _ts("created_at"),
+    _ts("revoked_at", nullable=True),
+)
+
+vendors = Table(
+    "vendors",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("parent_id", ForeignKey("vendors.id"), nullable=True),
+    Column("country", String(8), nullable=True),
+    _ts("created_at"),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    # The identifier the operator knows the worker by; never exported (exports use per-project
+    # HMAC pseudonyms).
+    Column("ref", String(200), nullable=False, unique=True),
+    Column("role_class", String(20), nullable=False),
+    Column("jurisdiction", String(16), nullable=True),
+    Column("vendor_id", ForeignKey("vendors.id"), nullable=True),
+    Column("qualifications", JSON, nullable=False, default=list),
+    Column("opt_outs", JSON, nullable=False, default=list),  # content categories refused
+    Column("demographics", JSON_OR_NULL, nullable=True),  # self-reported, only if the worker chose to
+    Column("active", Boolean, nullable=False, default=True),
+    _ts("created_at"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("title", String(300), nullable=False, default=""),
+    Column("purpose", Text, nullable=False, default=""),
+    Column("downstream_use", String(40), nullable=False, default="training"),
+    Column("data_source", Text, nullable=False, default=""),
+    Column("kind", String(40), nullable=False),
+    Column("kind_config", JSON, nullable=False, default=dict),  # labels, criteria, scale …
+    Column("status", String(20), nullable=False, default="open"),  # draft|open|paused|closed
+    Column("overlap", Integer, nullable=False, default=3),
+    Column("gold_rate", Float, nullable=False, default=0.0),
+    Column("lease_seconds", Integer, nullable=False, default=600),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("required_qualifications", JSON, nullable=False, default=list),
+    Column("pseudonym_secret", String(64), nullable=False),
+    # Pay policy (enforced by the fair-work layer).
+    Column("pay_model", String(10), nullable=False, default="piece"),  # piece | hourly
+    Column("currency", String(3), nullable=False, default="USD"),
+    Column("piece_rate_minor", Integer, nullable=True),
+    Column("hourly_rate_minor", Integer, nullable=True),
+    Column("est_seconds_per_item", Integer, nullable=True),
+    Column("pay_qualification_time", Boolean, nullable=False, default=True),
+    Column("pay_rejected_work", Boolean, nullable=False, default=True),
+    Column("recruit_jurisdictions", JSON, nullable=False, default=list),
+    # Exposure policy.
+    Column("content_categories", JSON, nullable=False, default=list),
+    Column("exposure_limits", JSON, nullable=False, default=dict),  # category -> limits
+    Column("break_after_sensitive", Integer, nullable=True),
+    Column("blur_sensitive", Boolean, nullable=False, default=True),
+    Column("support_resources", Text, nullable=False, default=""),
+    # Voice, appeals and terms.
+    Column("appeal_deadline_days", Integer, nullable=False, default=7),
+    Column("data_retention", Text, nullable=False, default=""),
+    Column("known_limitations", Text, nullable=False, default=""),
+    _ts("created_at"),
+    _ts("opened_at", nullable=True),
+)
+
+instruction_versions = Table(
+    "instruction_versions",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("change_note", Text, nullable=False, default=""),
+    Column("answers_issues", JSON, nullable=False, default=list),  # guideline issue ids
+    Column("created_by", ForeignKey("users.id"), nullable=True),
+    _ts("created_at"),
+    UniqueConstraint("project_id", "version", name="uq_instruction_versions_project_version"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False),
+    Column("external_id", String(300), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("sensitivity", JSON, nullable=False, default=list),  # content category tags
+    Column("gold_answer", JSON_OR_NULL, nullable=True),
+    Column("is_gold", Boolean, nullable=False, default=False),
+    Column("priority", Integer, nullable=False, default=0),
+    # Counters kept in the routing transaction so that "room left" is one indexed read.
+    Column("answers", Integer, nullable=False, default=0),
+    Column("leased", Integer, nullable=False, default=0),
+    # True once answers + leased reach the overlap: routing scans only items with room.
+    Column("full", Boolean, nullable=False, default=False),
+    Column("final_answer", JSON_OR_NULL, nullable=True),  # set by adjudication
+    _ts("created_at"),
+    UniqueConstraint("project_id", "external_id", name="uq_items_project_external_id"),
+)
+Index(
+    "ix_items_routing",
+    items.c.project_id, items.c.is_gold, items.c.full, items.c.priority.desc(), items.c.id,
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False),
+    # leased | submitted | skipped | released | expired
+    Column("status", String(12), nullable=False),
+    Column("is_gold", Boolean, nullable=False, default=False),
+    Column("instruction_version", Integer, nullable=False),
+    _ts("leased_at"),
+    _ts("expires_at"),
+    _ts("closed_at", nullable=True),
+    Column("skip_reason", Text, nullable=True),
+    # One assignment per worker and item, ever: the database itself forbids a second answer.
+    UniqueConstraint("item_id", "worker_id", name="uq_assignments_item_worker"),
+)
+Index("ix_assignments_open", assignments.c.project_id, assignments.c.status, assignments.c.expires_at)
+Index("ix_assignments_worker", assignments.c.worker_id, assignments.c.project_id, assignments.c.status)
+
+annotations = Table(
+    "annotations",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False, index=True),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False),
+    Column("assignment_id", ForeignKey("assignments.id"), nullable=False, unique=True),
+    Column("answer", JSON, nullable=False),
+    Column("instruction_version", Integer, nullable=False),
+    _ts("served_at"),
+    _ts("submitted_at"),
+    Column("active_seconds", Float, nullable=True),  # reported by the client's heartbeats
+    Column("idempotency_key", String(200), nullable=False),
+    Column("suggestion", JSON_OR_NULL, nullable=True),  # the model suggestion shown, if any
+    Column("client_meta", JSON, nullable=False, default=dict),
+    Column("is_gold", Boolean, nullable=False, default=False),
+    Column("gold_correct", Boolean, nullable=True),
+    # accepted | rejected | overturned  (review outcome of this answer)
+    Column("review_status", String(12), nullable=False, default="accepted"),
+    UniqueConstraint("worker_id", "idempotency_key", name="uq_annotations_worker_key"),
+    UniqueConstraint("item_id", "worker_id", name="uq_annotations_item_worker"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False, index=True),
+    Column("reviewer_id", ForeignKey("users.id"), nullable=False),
+    Column("final_answer", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    _ts("created_at"),
+)
+
+# ---------------------------------------------------------------- labor layer
+pay_floors = Table(
+    "pay_floors",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("jurisdiction", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("hourly_minor", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("effective_date", String(10), nullable=False),
+    _ts("imported_at"),
+    UniqueConstraint("jurisdiction", "effective_date", name="uq_pay_floors_jurisdiction_date"),
+)
+
+time_entries = Table(
+    "time_entries",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False, index=True),
+    # annotation | instructions | qualification | skipped | rejected | appeal | wellbeing
+    Column("reason", String(20), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("ref_id", BigInteger, nullable=True),  # annotation / assignment / appeal it belongs to
+    _ts("recorded_at"),
+)
+
+pay_events = Table(
+    "pay_events",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False, index=True),
+    # piece | hourly | top_up | restored | clawback
+    Column("kind", String(12), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("annotation_id", ForeignKey("annotations.id"), nullable=True),
+    Column("reason", Text, nullable=False, default=""),
+    Column("approved_by", ForeignKey("users.id"), nullable=True),
+    _ts("created_at"),
+    _ts("paid_at", nullable=True),
+)
+
+exposure_events = Table(
+    "exposure_events",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("seconds", Float, nullable=False, default=0.0),
+    _ts("at"),
+)
+Index("ix_exposure_worker_day", exposure_events.c.worker_id, exposure_events.c.category, exposure_events.c.at)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False),
+    Column("terms_hash", String(64), nullable=False),
+    _ts("given_at"),
+    _ts("withdrawn_at", nullable=True),
+)
+
+appeals = Table(
+    "appeals",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False, index=True),
+    # rejection | gold_failure | score | removal
+    Column("subject_type", String(20), nullable=False),
+    Column("subject_id", BigInteger, nullable=True),
+    Column("statement", Text, nullable=False),  # private: never in reports or exports
+    Column("status", String(12), nullable=False, default="open"),  # open | upheld | denied
+    Column("contested_by", ForeignKey("users.id"), nullable=True),  # who made the decision
+    Column("decided_by", ForeignKey("users.id"), nullable=True),
+    Column("decision_reason", Text, nullable=True),
+    _ts("created_at"),
+    _ts("due_at"),
+    _ts("decided_at", nullable=True),
+)
+
+guideline_issues = Table(
+    "guideline_issues",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("worker_id", ForeignKey("workers.id"), nullable=True),
+    Column("item_id", ForeignKey("items.id"), nullable=True),
+    Column("kind", String(20), nullable=False),  # unclear | out_of_scope
+    Column("note", Text, nullable=False),
+    Column("instruction_version", Integer, nullable=False),
+    Column("supporters", Integer, nullable=False, default=1),
+    Column("status", String(12), nullable=False, default="open"),  # open | answered
+    Column("answer", Text, nullable=True),
+    Column("resolved_in_version", Integer, nullable=True),
+    _ts("created_at"),
+)
+
+wellbeing_checkins = Table(
+    "wellbeing_checkins",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False),
+    Column("answers", JSON, nullable=False),  # private to the worker
+    Column("shared", Boolean, nullable=False, default=False),
+    _ts("created_at"),
+)
+
+# ---------------------------------------------------------------- audit ledger
+ledger_events = Table(
+    "ledger_events",
+    metadata,
+    Column("seq", PK, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),  # ISO-8601 UTC, part of the hashed body
+    Column("event", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("project_id", BigInteger, nullable=True, index=True),
+    Column("body", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+

@@ -1,0 +1,301 @@
+"""REST API v1. Each route parses input, authorizes through the policy table, calls one
+service function inside one transaction, and returns a schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from handloom import ledger
+from handloom.disclose.dataset import FORMATS, export_project
+from handloom.errors import Invalid
+from handloom.kinds.base import kind_catalog
+from handloom.web.api import schemas as s
+from handloom.web.deps import PrincipalDep, StoreDep
+from handloom.web.policies import authorize
+from handloom.work import accounts, importing, projects, routing, submissions, views
+
+router = APIRouter(prefix="/api/v1")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": s.ErrorBody} for code in (401, 403, 404, 409, 422)
+}
+
+
+def _worker_id(principal: accounts.Principal) -> int:
+    if principal.worker_id is None:
+        raise Invalid("This account is not linked to a worker record.")
+    return principal.worker_id
+
+
+@router.get("/health", tags=["meta"])
+def health(store: StoreDep) -> dict[str, str]:
+    with store.read() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    return {"status": "ok", "database": store.dialect}
+
+
+@router.get("/me", response_model=s.Me, responses=ERRORS, tags=["meta"])
+def me(principal: PrincipalDep) -> s.Me:
+    return s.Me(user_id=principal.user_id, username=principal.username, role=principal.role,
+                worker_id=principal.worker_id)
+
+
+@router.get("/kinds", responses=ERRORS, tags=["meta"])
+def list_kinds(principal: PrincipalDep) -> list[dict[str, str]]:
+    authorize(principal, "kinds.read")
+    return kind_catalog()
+
+
+# ------------------------------------------------------------------ projects
+@router.get("/projects", responses=ERRORS, tags=["projects"])
+def list_projects(principal: PrincipalDep, store: StoreDep) -> list[dict[str, Any]]:
+    authorize(principal, "project.list")
+    with store.read() as conn:
+        if principal.role == "worker":
+            return views.worker_project_cards(conn, _worker_id(principal))
+        return projects.list_projects(conn)
+
+
+@router.post("/projects", status_code=201, responses=ERRORS, tags=["projects"])
+def create_project(spec: dict[str, Any], principal: PrincipalDep, store: StoreDep,
+                   ) -> dict[str, Any]:
+    """Create a project from a spec (the same keys as a project TOML file)."""
+    authorize(principal, "project.create")
+    parsed = projects.parse_spec(spec, source="request body")
+    with store.write() as conn:
+        project_id = projects.create_project(conn, parsed, actor=principal.actor,
+                                             created_by=principal.user_id)
+        return projects.describe_project(conn, projects.get_project(conn, project_id))
+
+
+@router.get("/projects/{name}", responses=ERRORS, tags=["projects"])
+def show_project(name: str, principal: PrincipalDep, store: StoreDep) -> dict[str, Any]:
+    authorize(principal, "project.read")
+    with store.read() as conn:
+        project = projects.get_project(conn, name)
+        described = projects.describe_project(conn, project)
+    if principal.role == "worker":
+        hidden = ("items", "gold_items", "done", "in_progress", "waiting", "answers", "leased",
+                  "workers")
+        described = {k: v for k, v in described.items() if k not in hidden}
+    return described
+
+
+@router.post("/projects/{name}/status", responses=ERRORS, tags=["projects"])
+def change_status(name: str, body: s.StatusChange, principal: PrincipalDep,
+                  store: StoreDep) -> dict[str, Any]:
+    authorize(principal, "project.status")
+    with store.write() as conn:
+        project = projects.get_project(conn, name)
+        projects.set_status(conn, project.id, body.status, actor=principal.actor)
+        return projects.project_summary(conn, projects.get_project(conn, name))
+
+
+@router.get("/projects/{name}/instructions", response_model=s.Instructions, responses=ERRORS,
+            tags=["projects"])
+def get_instructions(name: str, principal: PrincipalDep, store: StoreDep) -> s.Instructions:
+    authorize(principal, "project.read")
+    with store.read() as conn:
+        current = projects.current_instructions(conn, projects.get_project(conn, name).id)
+    return s.Instructions(version=current["version"], text=current["text"],
+                          change_note=current.get("change_note", ""))
+
+
+@router.post("/projects/{name}/instructions", response_model=s.Instructions, responses=ERRORS,
+             tags=["projects"])
+def new_instructions(name: str, body: s.InstructionsChange, principal: PrincipalDep,
+                     store: StoreDep) -> s.Instructions:
+    authorize(principal, "project.instructions")
+    with store.write() as conn:
+        project = projects.get_project(conn, name)
+        version = projects.add_instruction_version(
+            conn, project.id, body.text, change_note=body.change_note, actor=principal.actor,
+            created_by=principal.user_id)
+    return s.Instructions(version=version, text=body.text, change_note=body.change_note)
+
+
+@router.get("/projects/{name}/summary", response_model=s.ProjectSummary, responses=ERRORS,
+            tags=["projects"])
+def summary(name: str, principal: PrincipalDep, store: StoreDep) -> dict[str, Any]:
+    authorize(principal, "project.summary")
+    with store.read() as conn:
+        return projects.project_summary(conn, projects.get_project(conn, name))
+
+
+# ------------------------------------------------------------------ items
+@router.post("/projects/{name}/items", response_model=s.ImportOutcome, status_code=201,
+             responses=ERRORS, tags=["items"])
+def import_items(name: str, body: s.ItemsUpload, principal: PrincipalDep,
+                 store: StoreDep) -> s.ImportOutcome:
+    """Import items given as JSON objects (the same fields as a JSONL line), all or nothing."""
+    authorize(principal, "items.import")
+    result = importing.import_items(store, name, body.source, rows=body.items,
+                                    actor=principal.actor)
+    return s.ImportOutcome(project=name, imported=result.imported, gold=result.gold,
+                           sha256=result.sha256)
+
+
+@router.post("/projects/{name}/items/file", response_model=s.ImportOutcome, status_code=201,
+             responses=ERRORS, tags=["items"])
+def upload_items(name: str, file: Annotated[UploadFile, File()], principal: PrincipalDep,
+                 store: StoreDep) -> s.ImportOutcome:
+    """Import a JSONL, CSV or Parquet file (by its extension), all or nothing."""
+    authorize(principal, "items.import")
+    filename = file.filename or "upload.jsonl"
+    data = file.file.read()
+    result = importing.import_items(store, name, filename, data=data, actor=principal.actor)
+    return s.ImportOutcome(project=name, imported=result.imported, gold=result.gold,
+                           sha256=result.sha256)
+
+
+@router.get("/projects/{name}/items", responses=ERRORS, tags=["items"])
+def list_items(name: str, principal: PrincipalDep, store: StoreDep,
+               after: str | None = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    authorize(principal, "items.read")
+    with store.read() as conn:
+        return views.list_items(conn, projects.get_project(conn, name), after=after, limit=limit)
+
+
+@router.get("/projects/{name}/annotations", response_model=list[s.AnnotationOut],
+            responses=ERRORS, tags=["items"])
+def list_annotations(name: str, principal: PrincipalDep, store: StoreDep,
+                     after_id: Annotated[int, Query(ge=0)] = 0,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    """Answers with pseudonymous workers (never their ids or accounts)."""
+    authorize(principal, "annotations.read")
+    with store.read() as conn:
+        return views.list_annotations(conn, projects.get_project(conn, name),
+                                      after_id=after_id, limit=limit)
+
+
+@router.get("/projects/{name}/export", responses=ERRORS, tags=["items"],
+            response_class=FileResponse)
+def export(name: str, principal: PrincipalDep, store: StoreDep,
+           format: Annotated[str, Query(pattern="^(jsonl|parquet)$")] = "jsonl") -> FileResponse:
+    authorize(principal, "dataset.export")
+    import tempfile
+    from pathlib import Path
+
+    if format not in FORMATS:
+        raise Invalid(f"Unknown format {format!r}.", field="format")
+    tmp = Path(tempfile.mkdtemp(prefix="handloom-export-"))
+    out = tmp / f"{name}.{format}"
+    with store.write() as conn:
+        export_project(conn, projects.get_project(conn, name), format, out, actor=principal.actor)
+    media = "application/x-ndjson" if format == "jsonl" else "application/vnd.apache.parquet"
+    return FileResponse(out, media_type=media, filename=out.name,
+                        background=BackgroundTask(_remove_tree, tmp))
+
+
+def _remove_tree(path: Any) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ work
+@router.post("/projects/{name}/next", response_model=s.NextResponse, responses=ERRORS,
+             tags=["work"])
+def next_item(name: str, principal: PrincipalDep, store: StoreDep) -> s.NextResponse:
+    """Lease the next item to the calling worker (or return the lease it already holds)."""
+    authorize(principal, "work.next")
+    worker_id = _worker_id(principal)
+    with store.write() as conn:
+        project = projects.get_project(conn, name)
+        lease = routing.next_item(conn, project, worker_id)
+    if lease is None:
+        return s.NextResponse(assignment=None,
+                              reason="No item is waiting for you in this project right now.")
+    return s.NextResponse(assignment=s.LeaseBody.model_validate(lease.to_dict()))
+
+
+@router.post("/projects/{name}/assignments/{assignment_id}/submit",
+             response_model=s.SubmitResponse, responses=ERRORS, tags=["work"])
+def submit(name: str, assignment_id: int, body: s.SubmitRequest, principal: PrincipalDep,
+           store: StoreDep) -> dict[str, Any]:
+    """Submit an answer. Retrying with the same idempotency key returns the first result."""
+    authorize(principal, "work.submit")
+    worker_id = _worker_id(principal)
+    with store.write() as conn:
+        project = projects.get_project(conn, name)
+        result = submissions.submit_answer(
+            conn, project, projects.kind_of(project), worker_id, assignment_id, body.answer,
+            idempotency_key=body.idempotency_key, active_seconds=body.active_seconds,
+            suggestion=body.suggestion, client_meta=body.client_meta)
+    return result.to_dict()
+
+
+@router.post("/projects/{name}/assignments/{assignment_id}/skip", response_model=s.Closed,
+             responses=ERRORS, tags=["work"])
+def skip(name: str, assignment_id: int, body: s.SkipRequest, principal: PrincipalDep,
+         store: StoreDep) -> s.Closed:
+    """Skip an item: it goes back to the pool and will not be offered to you again."""
+    authorize(principal, "work.submit")
+    with store.write() as conn:
+        project = projects.get_project(conn, name)
+        routing.close_lease(conn, project, _worker_id(principal), assignment_id,
+                            status="skipped", reason=body.reason)
+    return s.Closed(assignment_id=assignment_id, status="skipped")
+
+
+@router.post("/projects/{name}/assignments/{assignment_id}/release", response_model=s.Closed,
+             responses=ERRORS, tags=["work"])
+def release(name: str, assignment_id: int, principal: PrincipalDep, store: StoreDep) -> s.Closed:
+    """Hand an item back unanswered (e.g. at the end of a shift)."""
+    authorize(principal, "work.submit")
+    with store.write() as conn:
+        project = projects.get_project(conn, name)
+        routing.close_lease(conn, project, _worker_id(principal), assignment_id,
+                            status="released")
+    return s.Closed(assignment_id=assignment_id, status="released")
+
+
+@router.get("/me/assignments", response_model=list[s.OwnAssignment], responses=ERRORS,
+            tags=["work"])
+def my_assignments(principal: PrincipalDep, store: StoreDep,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    authorize(principal, "work.own")
+    with store.read() as conn:
+        return views.own_assignments(conn, _worker_id(principal), limit=limit)
+
+
+# ------------------------------------------------------------------ people
+@router.get("/workers", response_model=list[s.WorkerOut], responses=ERRORS, tags=["people"])
+def list_workers(principal: PrincipalDep, store: StoreDep) -> list[dict[str, Any]]:
+    authorize(principal, "worker.read")
+    with store.read() as conn:
+        return accounts.list_workers(conn)
+
+
+@router.post("/workers", response_model=s.WorkerOut, status_code=201, responses=ERRORS,
+             tags=["people"])
+def add_worker(body: s.WorkerCreate, principal: PrincipalDep, store: StoreDep) -> dict[str, Any]:
+    authorize(principal, "worker.create")
+    with store.write() as conn:
+        worker_id = accounts.add_worker(
+            conn, body.ref, role_class=body.role_class, jurisdiction=body.jurisdiction,
+            vendor=body.vendor, qualifications=body.qualifications, password=body.password,
+            actor=principal.actor)
+        return next(w for w in accounts.list_workers(conn) if w["id"] == worker_id)
+
+
+@router.post("/tokens", response_model=s.TokenOut, status_code=201, responses=ERRORS,
+             tags=["people"])
+def create_token(body: s.TokenCreate, principal: PrincipalDep, store: StoreDep) -> s.TokenOut:
+    authorize(principal, "token.create")
+    with store.write() as conn:
+        token = accounts.create_token(conn, body.username, name=body.name, actor=principal.actor)
+    return s.TokenOut(username=body.username, token=token)
+
+
+@router.get("/ledger/verify", response_model=s.LedgerStatus, responses=ERRORS, tags=["ledger"])
+def verify_ledger(principal: PrincipalDep, store: StoreDep) -> s.LedgerStatus:
+    authorize(principal, "ledger.verify")
+    with store.read() as conn:
+        result = ledger.verify(conn)
+    return s.LedgerStatus(ok=result.ok, events=result.events, head=result.head,
+                          broken_at=result.broken_at, problem=result.problem)

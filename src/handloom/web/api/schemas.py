@@ -1,0 +1,196 @@
+"""Request and response bodies of the REST API (only the web layer imports these)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+    field: str | None = None
+    hint: str | None = None
+
+
+class Me(BaseModel):
+    user_id: int
+    username: str
+    role: str
+    worker_id: int | None
+
+
+class ProjectSummary(BaseModel):
+    name: str
+    title: str
+    kind: str
+    status: str
+    overlap: int
+    items: int
+    gold_items: int
+    done: int
+    in_progress: int
+    waiting: int
+    answers: int
+    leased: int
+    workers: int
+
+
+class WorkerProjectCard(BaseModel):
+    """What a worker sees of a project before starting: never other workers or totals."""
+
+    name: str
+    title: str
+    kind: str
+    purpose: str
+    pay: dict[str, Any]
+    content_categories: list[str]
+    instructions_version: int
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["draft", "open", "paused", "closed"]
+
+
+class InstructionsChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=200_000)
+    change_note: str = Field("", max_length=5000)
+
+
+class Instructions(BaseModel):
+    version: int
+    text: str
+    change_note: str = ""
+
+
+class ItemsUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[dict[str, Any]] = Field(min_length=1, max_length=100_000)
+    source: str = Field("api upload", max_length=300)
+
+
+class ImportOutcome(BaseModel):
+    project: str
+    imported: int
+    gold: int
+    sha256: str
+
+
+class NextRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LeaseItem(BaseModel):
+    id: str
+    payload: dict[str, Any]
+    sensitivity: list[str]
+
+
+class LeaseBody(BaseModel):
+    assignment_id: int
+    item: LeaseItem
+    instruction_version: int
+    leased_at: str
+    expires_at: str
+    resumed: bool
+
+
+class NextResponse(BaseModel):
+    assignment: LeaseBody | None
+    reason: str | None = None
+
+
+class SubmitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: dict[str, Any]
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    active_seconds: float | None = Field(None, ge=0, le=86400)
+    suggestion: dict[str, Any] | None = None
+    client_meta: dict[str, Any] = {}
+
+
+class SubmitResponse(BaseModel):
+    annotation_id: int
+    assignment_id: int
+    item_id: str
+    replayed: bool
+    submitted_at: str
+
+
+class SkipRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("", max_length=2000)
+
+
+class Closed(BaseModel):
+    assignment_id: int
+    status: str
+
+
+class WorkerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ref: str = Field(min_length=1, max_length=200)
+    role_class: str = "crowd"
+    jurisdiction: str | None = Field(None, max_length=16)
+    vendor: str | None = Field(None, max_length=200)
+    qualifications: list[str] = []
+    password: str | None = Field(None, min_length=8, max_length=200)
+
+
+class WorkerOut(BaseModel):
+    id: int
+    ref: str
+    role_class: str
+    jurisdiction: str | None
+    vendor: str | None
+    qualifications: list[str]
+    active: bool
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=120)
+    name: str = Field("", max_length=120)
+
+
+class TokenOut(BaseModel):
+    username: str
+    token: str
+
+
+class LedgerStatus(BaseModel):
+    ok: bool
+    events: int
+    head: str
+    broken_at: int | None
+    problem: str
+
+
+class AnnotationOut(BaseModel):
+    id: int
+    item_id: str
+    worker: str
+    answer: dict[str, Any]
+    instruction_version: int
+    submitted_at: str
+    active_seconds: float | None
+    review_status: str
+
+
+class OwnAssignment(BaseModel):
+    assignment_id: int
+    project: str
+    item_id: str
+    status: str
+    leased_at: str
+    expires_at: str

@@ -1,0 +1,66 @@
+"""The ASGI application factory: one app per store, built from settings, never at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from handloom import __version__
+from handloom.config import Workspace
+from handloom.errors import HandloomError
+from handloom.store.db import Store
+from handloom.web.api.routes import router as api_router
+from handloom.web.deps import TokenCache
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+    field = ".".join(loc)
+    return field, f"{field or 'request'}: {err.get('msg', 'invalid')}"
+
+
+def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Handloom",
+        version=__version__,
+        description="Human data enrichment with the labor behind every label made legible.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.store = store
+    app.state.workspace = workspace
+    app.state.token_cache = TokenCache()
+
+    @app.exception_handler(HandloomError)
+    async def _domain_error(_request: Request, exc: HandloomError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        field, message = _validation_message(exc)
+        return JSONResponse({"error": "invalid", "message": message, "field": field or None},
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages: dict[int, str] = {
+            404: "No such endpoint. The API lives under /api/v1; see /api/v1/openapi.json.",
+            405: "This endpoint does not accept that HTTP method.",
+        }
+        body: dict[str, Any] = {"error": "http_" + str(exc.status_code),
+                                "message": messages.get(exc.status_code, str(exc.detail))}
+        return JSONResponse(body, status_code=exc.status_code)
+
+    app.include_router(api_router)
+    return app
+
+
+def app_for_workspace(workspace: Workspace) -> FastAPI:
+    return create_app(Store.for_workspace(workspace), workspace)

@@ -1,0 +1,46 @@
+"""Who may do what: one table of actions and the roles allowed to take them.
+
+Kept apart from HTTP so that the authorization matrix can be tested directly, and so that
+the API, the CLI and the pages ask the same question the same way.
+"""
+
+from __future__ import annotations
+
+from handloom.errors import Forbidden
+from handloom.work.accounts import Principal
+
+STAFF = frozenset({"owner", "manager"})
+READERS = frozenset({"owner", "manager", "reviewer", "auditor"})
+
+POLICY: dict[str, frozenset[str]] = {
+    "project.list": frozenset({"owner", "manager", "reviewer", "auditor", "worker"}),
+    "project.read": frozenset({"owner", "manager", "reviewer", "auditor", "worker"}),
+    "project.create": STAFF,
+    "project.status": STAFF,
+    "project.instructions": STAFF,
+    "project.summary": READERS,
+    "items.import": STAFF,
+    "items.read": READERS,
+    "annotations.read": READERS,
+    "dataset.export": frozenset({"owner", "manager", "auditor"}),
+    "work.next": frozenset({"worker"}),
+    "work.submit": frozenset({"worker"}),
+    "work.own": frozenset({"worker"}),
+    "worker.read": STAFF,
+    "worker.create": STAFF,
+    "token.create": frozenset({"owner"}),
+    "user.create": frozenset({"owner"}),
+    "ledger.verify": frozenset({"owner", "auditor"}),
+    "kinds.read": frozenset({"owner", "manager", "reviewer", "auditor", "worker"}),
+}
+
+
+def allowed(principal: Principal, action: str) -> bool:
+    return principal.role in POLICY[action]
+
+
+def authorize(principal: Principal, action: str) -> None:
+    if not allowed(principal, action):
+        roles = ", ".join(sorted(POLICY[action]))
+        raise Forbidden(f"Your role ({principal.role}) may not do this ({action}); it needs one "
+                        f"of: {roles}.")

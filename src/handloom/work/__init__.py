@@ -1,0 +1,1 @@
+"""Services: the business rules of projects, import, routing, submissions and accounts."""
