@@ -190,7 +190,8 @@ def project_create(
 ) -> None:
     """Create a project from a spec file.
 
-    Example: `handloom project create examples/toxicity/project.toml --items examples/toxicity/items.jsonl`
+    Example:
+    `handloom project create examples/toxicity/project.toml --items examples/toxicity/items.jsonl`
     """
     from handloom.work import projects
 
@@ -283,7 +284,10 @@ def project_instructions(
     note: Annotated[str, typer.Option(help="What changed, shown to workers.")] = "",
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
-    """Publish a new instruction version. Example: `handloom project instructions toxicity v2.md --note "clarified sarcasm"`"""
+    """Publish a new instruction version.
+
+    Example: `handloom project instructions toxicity v2.md --note "clarified sarcasm"`
+    """
     from handloom.work import projects
 
     with _store(workspace) as store, _errors(), store.write() as conn:
@@ -362,7 +366,8 @@ def worker_add(
 ) -> None:
     """Add a worker (and the account they sign in with).
 
-    Example: `handloom worker add w-0042 --role-class vendor --vendor "Acme Data" --jurisdiction KE --token`
+    Example:
+    `handloom worker add w-0042 --role-class vendor --vendor "Acme Data" --jurisdiction KE --token`
     """
     from handloom.work import accounts
 

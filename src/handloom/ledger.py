@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select
 
 from handloom.store.db import utcnow
+from handloom.store.fastsql import Sql
 from handloom.store.schema import ledger_events
 
 GENESIS = "0" * 64
@@ -25,7 +26,8 @@ _PG_LEDGER_LOCK = 0x48414E44  # "HAND": advisory lock serialising appends on Pos
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
 
 
 def event_hash(prev_hash: str, seq: int, at: str, event: str, actor: str,
@@ -52,25 +54,24 @@ def append_many(
     conn: Connection, events: list[tuple[str, str, int | None, dict[str, Any]]]
 ) -> list[str]:
     """Append several events (event, actor, project_id, body) in order, in one round trip."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LEDGER_LOCK})
-    last = conn.execute(
-        select(ledger_events.c.seq, ledger_events.c.hash).order_by(ledger_events.c.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    sql = Sql(conn)
+    if sql.pg:
+        # Appends are serialised: the chain needs each event to see its predecessor.
+        sql.run("SELECT pg_advisory_xact_lock(?)", (_PG_LEDGER_LOCK,))
+    last = sql.first("SELECT seq, hash FROM ledger_events ORDER BY seq DESC LIMIT 1")
+    seq, prev = (int(last[0]), str(last[1])) if last else (0, GENESIS)
     at = utcnow().isoformat(timespec="microseconds")
-    rows = []
     hashes = []
     for event, actor, project_id, body in events:
         seq += 1
         h = event_hash(prev, seq, at, event, actor, project_id, body)
-        rows.append(
-            {"seq": seq, "at": at, "event": event, "actor": actor, "project_id": project_id,
-             "body": body, "prev_hash": prev, "hash": h}
+        sql.run(
+            "INSERT INTO ledger_events (seq, at, event, actor, project_id, body, prev_hash, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, at, event, actor, project_id, sql.json(body), prev, h),
         )
         hashes.append(h)
         prev = h
-    conn.execute(ledger_events.insert(), rows)
     return hashes
 
 
@@ -108,7 +109,8 @@ def verify(conn: Connection) -> VerifyResult:
         if row.prev_hash != prev:
             return VerifyResult(False, count, prev, row.seq,
                                 f"event {row.seq} does not link to event {row.seq - 1}")
-        recomputed = event_hash(prev, row.seq, row.at, row.event, row.actor, row.project_id, row.body)
+        recomputed = event_hash(prev, row.seq, row.at, row.event, row.actor, row.project_id,
+                                row.body)
         if recomputed != row.hash:
             return VerifyResult(False, count, prev, row.seq,
                                 f"event {row.seq} ({row.event}) was altered: its content no longer "

@@ -119,10 +119,12 @@ class Client:
             return _check(self._http.post(  # type: ignore[no-any-return]
                 f"/projects/{name}/items/file", files={"file": (path.name, fh)}))
 
-    def items(self, name: str, *, after: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def items(self, name: str, *, after: str | None = None,
+              limit: int = 100) -> list[dict[str, Any]]:
         return self._get(f"/projects/{name}/items", after=after, limit=limit)  # type: ignore[no-any-return]
 
-    def annotations(self, name: str, *, after_id: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    def annotations(self, name: str, *, after_id: int = 0,
+                    limit: int = 100) -> list[dict[str, Any]]:
         return self._get(f"/projects/{name}/annotations",  # type: ignore[no-any-return]
                          after_id=after_id, limit=limit)
 

@@ -15,8 +15,9 @@ from sqlalchemy import Connection, select
 from handloom import ledger
 from handloom.disclose.privacy import pseudonym
 from handloom.errors import Invalid
+from handloom.store import schema
 from handloom.store.db import as_utc
-from handloom.store.schema import annotations, items, vendors, workers
+from handloom.store.schema import items, vendors, workers
 from handloom.work.projects import kind_of
 
 FORMATS = ("jsonl", "parquet")
@@ -34,28 +35,39 @@ def iter_export_records(conn: Connection, project: Any) -> Iterator[dict[str, An
     after = 0
     while True:
         batch = conn.execute(
-            select(items).where(items.c.project_id == project.id, items.c.id > after)
-            .order_by(items.c.id).limit(BATCH)
+            select(items)
+            .where(items.c.project_id == project.id, items.c.id > after)
+            .order_by(items.c.id)
+            .limit(BATCH)
         ).all()
         if not batch:
             return
         after = batch[-1].id
         by_item: dict[int, list[Any]] = {}
         for ann in conn.execute(
-            select(annotations).where(annotations.c.item_id.in_([r.id for r in batch]))
-            .order_by(annotations.c.id)
+            select(schema.annotations)
+            .where(schema.annotations.c.item_id.in_([r.id for r in batch]))
+            .order_by(schema.annotations.c.id)
         ):
             by_item.setdefault(ann.item_id, []).append(ann)
         for item in batch:
             anns = by_item.get(item.id, [])
             counted = [a.answer for a in anns if a.review_status != "rejected"]
             if item.final_answer is not None:
-                final = {"answer": item.final_answer, "confidence": 1.0,
-                         "method": "adjudicated", "n_answers": len(anns)}
+                final = {
+                    "answer": item.final_answer,
+                    "confidence": 1.0,
+                    "method": "adjudicated",
+                    "n_answers": len(anns),
+                }
             else:
                 agg = kind.aggregate(counted)
-                final = {"answer": agg.answer, "confidence": round(agg.confidence, 6),
-                         "method": agg.method, "n_answers": agg.n_answers}
+                final = {
+                    "answer": agg.answer,
+                    "confidence": round(agg.confidence, 6),
+                    "method": agg.method,
+                    "n_answers": agg.n_answers,
+                }
             yield {
                 "id": item.external_id,
                 "payload": item.payload,
@@ -88,7 +100,8 @@ def _parquet_rows(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]
             "sensitivity": r["sensitivity"],
             "is_gold": r["is_gold"],
             "label": json.dumps(r["label"]["answer"], ensure_ascii=False)
-            if r["label"]["answer"] is not None else None,
+            if r["label"]["answer"] is not None
+            else None,
             "confidence": r["label"]["confidence"],
             "method": r["label"]["method"],
             "n_answers": r["label"]["n_answers"],
@@ -102,27 +115,50 @@ def _parquet_rows(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]
 def _parquet_schema() -> Any:
     import pyarrow as pa
 
-    ann = pa.struct([
-        ("worker", pa.string()), ("role_class", pa.string()), ("vendor", pa.string()),
-        ("answer", pa.string()), ("instruction_version", pa.int32()),
-        ("served_at", pa.string()), ("submitted_at", pa.string()),
-        ("active_seconds", pa.float64()), ("suggestion_shown", pa.bool_()),
-        ("review_status", pa.string()),
-    ])
-    return pa.schema([
-        ("id", pa.string()), ("payload", pa.string()), ("sensitivity", pa.list_(pa.string())),
-        ("is_gold", pa.bool_()), ("label", pa.string()), ("confidence", pa.float64()),
-        ("method", pa.string()), ("n_answers", pa.int32()), ("annotations", pa.list_(ann)),
-    ])
+    ann = pa.struct(
+        [
+            ("worker", pa.string()),
+            ("role_class", pa.string()),
+            ("vendor", pa.string()),
+            ("answer", pa.string()),
+            ("instruction_version", pa.int32()),
+            ("served_at", pa.string()),
+            ("submitted_at", pa.string()),
+            ("active_seconds", pa.float64()),
+            ("suggestion_shown", pa.bool_()),
+            ("review_status", pa.string()),
+        ]
+    )
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("payload", pa.string()),
+            ("sensitivity", pa.list_(pa.string())),
+            ("is_gold", pa.bool_()),
+            ("label", pa.string()),
+            ("confidence", pa.float64()),
+            ("method", pa.string()),
+            ("n_answers", pa.int32()),
+            ("annotations", pa.list_(ann)),
+        ]
+    )
 
 
-def export_project(conn: Connection, project: Any, fmt: str, out: Path, *, actor: str,
-                   progress: Callable[[int], None] | None = None) -> int:
+def export_project(
+    conn: Connection,
+    project: Any,
+    fmt: str,
+    out: Path,
+    *,
+    actor: str,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Write the project's dataset to *out*; returns the number of items written. The export
     itself is recorded on the ledger (what left the system, when, and its digest)."""
     if fmt not in FORMATS:
-        raise Invalid(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.",
-                      field="format")
+        raise Invalid(
+            f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.", field="format"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     records = iter_export_records(conn, project)
     count = 0
@@ -154,7 +190,17 @@ def export_project(conn: Connection, project: Any, fmt: str, out: Path, *, actor
     import hashlib
 
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    ledger.append(conn, "dataset.exported", actor=actor, project_id=project.id,
-                  body={"project": project.id, "format": fmt, "items": count, "sha256": digest,
-                        "file": out.name})
+    ledger.append(
+        conn,
+        "dataset.exported",
+        actor=actor,
+        project_id=project.id,
+        body={
+            "project": project.id,
+            "format": fmt,
+            "items": count,
+            "sha256": digest,
+            "file": out.name,
+        },
+    )
     return count

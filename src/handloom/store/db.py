@@ -31,6 +31,13 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def inserted_id(result: Any) -> int:
+    """The primary key of the row an INSERT just created."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def normalize_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and select psycopg 3 for them."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):

@@ -5,7 +5,6 @@ from the first migration, even where enforcement arrives later, so that no recor
 ever lost for want of a column. Money is always an integer in minor units (cents).
 """
 
-from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
@@ -99,7 +98,8 @@ workers = Table(
     Column("vendor_id", ForeignKey("vendors.id"), nullable=True),
     Column("qualifications", JSON, nullable=False, default=list),
     Column("opt_outs", JSON, nullable=False, default=list),  # content categories refused
-    Column("demographics", JSON_OR_NULL, nullable=True),  # self-reported, only if the worker chose to
+    # Self-reported, and only when the worker chose to give it.
+    Column("demographics", JSON_OR_NULL, nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     _ts("created_at"),
 )
@@ -121,6 +121,8 @@ projects = Table(
     Column("lease_seconds", Integer, nullable=False, default=600),
     Column("priority", Integer, nullable=False, default=0),
     Column("required_qualifications", JSON, nullable=False, default=list),
+    # Current instruction version, kept with the project so routing reads it with the project.
+    Column("instruction_version", Integer, nullable=False, default=0),
     Column("pseudonym_secret", String(64), nullable=False),
     # Pay policy (enforced by the fair-work layer).
     Column("pay_model", String(10), nullable=False, default="piece"),  # piece | hourly
@@ -202,8 +204,10 @@ assignments = Table(
     # One assignment per worker and item, ever: the database itself forbids a second answer.
     UniqueConstraint("item_id", "worker_id", name="uq_assignments_item_worker"),
 )
-Index("ix_assignments_open", assignments.c.project_id, assignments.c.status, assignments.c.expires_at)
-Index("ix_assignments_worker", assignments.c.worker_id, assignments.c.project_id, assignments.c.status)
+Index("ix_assignments_open",
+      assignments.c.project_id, assignments.c.status, assignments.c.expires_at)
+Index("ix_assignments_worker",
+      assignments.c.worker_id, assignments.c.project_id, assignments.c.status)
 
 annotations = Table(
     "annotations",
@@ -296,7 +300,8 @@ exposure_events = Table(
     Column("seconds", Float, nullable=False, default=0.0),
     _ts("at"),
 )
-Index("ix_exposure_worker_day", exposure_events.c.worker_id, exposure_events.c.category, exposure_events.c.at)
+Index("ix_exposure_worker_day",
+      exposure_events.c.worker_id, exposure_events.c.category, exposure_events.c.at)
 
 consents = Table(
     "consents",

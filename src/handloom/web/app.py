@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,8 +15,10 @@ from handloom import __version__
 from handloom.config import Workspace
 from handloom.errors import HandloomError
 from handloom.store.db import Store
+from handloom.store.writer import WriteQueue
 from handloom.web.api.routes import router as api_router
 from handloom.web.deps import TokenCache
+from handloom.web.work_loop import WorkLoopApp
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
@@ -25,7 +29,15 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
 
 
 def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
+    writes = WriteQueue(store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        writes.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Handloom",
         version=__version__,
         description="Human data enrichment with the labor behind every label made legible.",
@@ -36,6 +48,7 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
     app.state.store = store
     app.state.workspace = workspace
     app.state.token_cache = TokenCache()
+    app.state.writes = writes
 
     @app.exception_handler(HandloomError)
     async def _domain_error(_request: Request, exc: HandloomError) -> JSONResponse:
@@ -59,6 +72,7 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
         return JSONResponse(body, status_code=exc.status_code)
 
     app.include_router(api_router)
+    app.add_middleware(WorkLoopApp, writes=writes, tokens=app.state.token_cache, store=store)
     return app
 
 

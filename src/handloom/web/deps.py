@@ -6,11 +6,13 @@ import time
 from threading import Lock
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from handloom.errors import Unauthorized
 from handloom.store.db import Store
+from handloom.store.writer import WriteQueue
 from handloom.work.accounts import Principal, hash_token, principal_for_token
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `handloom token create`.")
@@ -47,22 +49,39 @@ def get_store(request: Request) -> Store:
     return store
 
 
-def get_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+def get_writes(request: Request) -> WriteQueue:
+    writes: WriteQueue = request.app.state.writes
+    return writes
+
+
+async def principal_from_header(header: str | None, cache: TokenCache,
+                                store: Store) -> Principal:
+    """The principal behind an ``Authorization: Bearer`` header (cached briefly)."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'. Create one "
                            "with `handloom token create USER`.")
-    cache: TokenCache = request.app.state.token_cache
-    key = hash_token(credentials.credentials)
+    token = token.strip()
+    key = hash_token(token)
     principal = cache.get(key)
     if principal is None:
-        with get_store(request).read() as conn:
-            principal = principal_for_token(conn, credentials.credentials)
+        def lookup() -> Principal:
+            with store.read() as conn:
+                return principal_for_token(conn, token)
+
+        principal = await anyio.to_thread.run_sync(lookup)
         cache.put(key, principal)
     return principal
 
 
+async def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+    return await principal_from_header(header, request.app.state.token_cache, get_store(request))
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
+WritesDep = Annotated[WriteQueue, Depends(get_writes)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 
 from handloom import ledger
 from handloom.errors import Conflict, Invalid, NotFound, Unauthorized
-from handloom.store.db import utcnow
+from handloom.store.db import inserted_id, utcnow
 from handloom.store.schema import api_tokens, users, vendors, workers
 
 ROLES = ("owner", "manager", "reviewer", "worker", "auditor")
@@ -63,7 +63,7 @@ def create_user(
         raise Invalid("A username cannot be empty.", field="username")
     if conn.execute(select(users.c.id).where(users.c.username == username)).first():
         raise Conflict(f"A user named {username!r} already exists.", field="username")
-    user_id = conn.execute(
+    user_id = inserted_id(conn.execute(
         users.insert().values(
             username=username,
             display_name=display_name or username,
@@ -73,7 +73,7 @@ def create_user(
             active=True,
             created_at=utcnow(),
         )
-    ).inserted_primary_key[0]
+    ))
     ledger.append(conn, "user.created", actor=actor,
                   body={"user": user_id, "role": role, "worker": worker_id})
     return int(user_id)
@@ -81,16 +81,17 @@ def create_user(
 
 def create_token(conn: Connection, username: str, *, name: str = "", actor: str = "system") -> str:
     """Create an API token for *username*; the plain token is returned once and never stored."""
-    row = conn.execute(select(users.c.id, users.c.active).where(users.c.username == username)).first()
+    row = conn.execute(select(users.c.id, users.c.active)
+                       .where(users.c.username == username)).first()
     if row is None:
         raise NotFound(f"No user named {username!r}. Create it first (`handloom worker add` or "
                        "`handloom user add`).")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token_id = conn.execute(
+    token_id = inserted_id(conn.execute(
         api_tokens.insert().values(
             user_id=row.id, token_hash=hash_token(token), name=name, created_at=utcnow()
         )
-    ).inserted_primary_key[0]
+    ))
     ledger.append(conn, "token.created", actor=actor,
                   body={"token": token_id, "user": row.id, "name": name})
     return token
@@ -137,9 +138,9 @@ def ensure_vendor(conn: Connection, name: str, *, parent: str | None = None,
     if found is not None:
         return int(found)
     parent_id = ensure_vendor(conn, parent, actor=actor) if parent else None
-    vendor_id = conn.execute(
+    vendor_id = inserted_id(conn.execute(
         vendors.insert().values(name=name, parent_id=parent_id, created_at=utcnow())
-    ).inserted_primary_key[0]
+    ))
     ledger.append(conn, "vendor.created", actor=actor,
                   body={"vendor": vendor_id, "name": name, "parent": parent_id})
     return int(vendor_id)
@@ -180,13 +181,13 @@ def add_worker(
     if conn.execute(select(workers.c.id).where(workers.c.ref == ref)).first():
         raise Conflict(f"A worker {ref!r} already exists.", field="ref")
     vendor_id = ensure_vendor(conn, vendor, actor=actor) if vendor else None
-    worker_id = int(conn.execute(
+    worker_id = int(inserted_id(conn.execute(
         workers.insert().values(
             ref=ref, role_class=role_class, jurisdiction=(jurisdiction or None),
             vendor_id=vendor_id, qualifications=sorted(set(qualifications or [])),
             opt_outs=[], active=True, created_at=utcnow(),
         )
-    ).inserted_primary_key[0])
+    )))
     ledger.append(conn, "worker.created", actor=actor,
                   body={"worker": worker_id, "role_class": role_class,
                         "jurisdiction": jurisdiction, "vendor": vendor_id,

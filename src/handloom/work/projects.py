@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import tomllib
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,8 +17,9 @@ from sqlalchemy import Connection, func, select
 from handloom import ledger
 from handloom.errors import Conflict, Invalid, NotFound
 from handloom.kinds.base import KindError, TaskKind, get_kind
-from handloom.store.db import utcnow
-from handloom.store.schema import annotations, assignments, instruction_versions, items, projects
+from handloom.store import schema
+from handloom.store.db import inserted_id, utcnow
+from handloom.store.schema import assignments, instruction_versions, items, projects
 
 DOWNSTREAM_USES = ("training", "evaluation", "safety_classifier", "moderation", "research", "other")
 STATUSES = ("draft", "open", "paused", "closed")
@@ -116,8 +119,6 @@ class ProjectSpec(BaseModel):
 
 def load_spec(path: Path) -> ProjectSpec:
     """Read a project spec from a TOML (or JSON) file, with errors that name the key."""
-    import json
-
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -125,7 +126,8 @@ def load_spec(path: Path) -> ProjectSpec:
     try:
         raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise Invalid(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}")
+        fmt = "JSON" if path.suffix == ".json" else "TOML"
+        raise Invalid(f"{path}: not valid {fmt}: {exc}") from None
     return parse_spec(raw, source=str(path))
 
 
@@ -159,7 +161,7 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
         raise Invalid(f"exposure.limits names categories not in content_categories: "
                       f"{', '.join(sorted(unknown))}.", field="exposure.limits")
     now = utcnow()
-    project_id = int(conn.execute(
+    project_id = int(inserted_id(conn.execute(
         projects.insert().values(
             name=spec.name, title=spec.title or spec.name, purpose=spec.purpose,
             downstream_use=spec.downstream_use, data_source=spec.data_source, kind=spec.kind,
@@ -183,7 +185,7 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
             known_limitations=spec.known_limitations, created_at=now,
             opened_at=now if spec.status == "open" else None,
         )
-    ).inserted_primary_key[0])
+    )))
     body = spec.model_dump(mode="json")
     ledger.append(conn, "project.created", actor=actor, project_id=project_id,
                   body={"project": project_id, "spec": body})
@@ -200,6 +202,8 @@ def add_instruction_version(conn: Connection, project_id: int, text: str, *, cha
         .where(instruction_versions.c.project_id == project_id)
     ).scalar()
     version = (current or 0) + 1
+    conn.execute(projects.update().where(projects.c.id == project_id)
+                 .values(instruction_version=version))
     conn.execute(instruction_versions.insert().values(
         project_id=project_id, version=version, text=text, change_note=change_note,
         answers_issues=answers_issues or [], created_by=created_by, created_at=utcnow()))
@@ -234,7 +238,13 @@ def get_project(conn: Connection, name_or_id: str | int) -> Any:
 
 
 def kind_of(project: Any) -> TaskKind:
-    return get_kind(project.kind, project.kind_config)
+    """The configured task kind of a project (instances are cached: they are immutable)."""
+    return _cached_kind(project.kind, json.dumps(project.kind_config, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _cached_kind(name: str, config_json: str) -> TaskKind:
+    return get_kind(name, json.loads(config_json))
 
 
 def set_status(conn: Connection, project_id: int, status: str, *, actor: str = "system") -> None:
@@ -261,12 +271,12 @@ def project_summary(conn: Connection, project: Any) -> dict[str, Any]:
     started = conn.execute(select(func.count()).select_from(items).where(
         items.c.project_id == pid, items.c.is_gold.is_(False),
         items.c.answers < project.overlap, (items.c.answers + items.c.leased) > 0)).scalar_one()
-    n_answers = conn.execute(select(func.count()).select_from(annotations).where(
-        annotations.c.project_id == pid)).scalar_one()
+    n_answers = conn.execute(select(func.count()).select_from(schema.annotations).where(
+        schema.annotations.c.project_id == pid)).scalar_one()
     leased = conn.execute(select(func.count()).select_from(assignments).where(
         assignments.c.project_id == pid, assignments.c.status == "leased")).scalar_one()
-    workers_active = conn.execute(select(func.count(func.distinct(annotations.c.worker_id)))
-                                  .where(annotations.c.project_id == pid)).scalar_one()
+    workers_active = conn.execute(select(func.count(func.distinct(schema.annotations.c.worker_id)))
+                                  .where(schema.annotations.c.project_id == pid)).scalar_one()
     return {
         "name": project.name, "title": project.title, "kind": project.kind,
         "status": project.status, "overlap": project.overlap, "items": n_items,

@@ -10,6 +10,9 @@ Guarantees, held by the database as well as by this code:
 - gold items mixed in at the project's rate, exactly (the n-th lease is gold when
   ``floor(n * rate)`` exceeds the gold served so far); gold does not count toward overlap;
 - expired leases returned to the pool before a new lease is chosen.
+
+The statements are hand-written (:mod:`handloom.store.fastsql`): this loop is what hundreds
+of workers wait on.
 """
 
 from __future__ import annotations
@@ -19,15 +22,42 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, select
+from sqlalchemy import Connection
 
 from handloom import ledger
 from handloom.errors import Conflict, Forbidden, NotFound
-from handloom.store.db import as_utc, utcnow
-from handloom.store.schema import assignments, instruction_versions, items, workers
+from handloom.store.db import utcnow
+from handloom.store.fastsql import Sql
 
 CANDIDATE_BATCH = 16
 EXPIRE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class RoutingProject:
+    """The project fields routing and submission need, read in one statement."""
+
+    id: int
+    name: str
+    status: str
+    kind: str
+    kind_config: dict[str, Any]
+    overlap: int
+    gold_rate: float
+    lease_seconds: int
+    required_qualifications: list[str]
+    instruction_version: int
+
+
+def load_project(conn: Connection, name: str) -> RoutingProject:
+    sql = Sql(conn)
+    row = sql.first(
+        "SELECT id, name, status, kind, kind_config, overlap, gold_rate, lease_seconds, "
+        "required_qualifications, instruction_version FROM projects WHERE name = ?", (name,))
+    if row is None:
+        raise NotFound(f"No project {name!r}.")
+    return RoutingProject(int(row[0]), row[1], row[2], row[3], sql.load(row[4]), int(row[5]),
+                          float(row[6]), int(row[7]), sql.load(row[8]) or [], int(row[9]))
 
 
 @dataclass(frozen=True)
@@ -54,16 +84,21 @@ class Lease:
         }
 
 
-def _worker_row(conn: Connection, worker_id: int) -> Any:
-    query = select(workers.c.id, workers.c.qualifications, workers.c.opt_outs,
-                   workers.c.active).where(workers.c.id == worker_id)
-    if conn.dialect.name == "postgresql":
-        # Serialise one worker's own concurrent requests (two open tabs); others run freely.
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+@dataclass(frozen=True)
+class _Worker:
+    id: int
+    qualifications: list[str]
+    opt_outs: list[str]
+    active: bool
+
+
+def _worker(sql: Sql, worker_id: int) -> _Worker:
+    # On PostgreSQL the row lock serialises one worker's own concurrent requests (two tabs).
+    row = sql.first("SELECT id, qualifications, opt_outs, active FROM workers WHERE id = ?"
+                    + (" FOR UPDATE" if sql.pg else ""), (worker_id,))
     if row is None:
         raise NotFound(f"No worker with id {worker_id}.")
-    return row
+    return _Worker(int(row[0]), sql.load(row[1]) or [], sql.load(row[2]) or [], bool(row[3]))
 
 
 def check_eligible(project: Any, worker: Any) -> None:
@@ -80,84 +115,59 @@ def check_eligible(project: Any, worker: Any) -> None:
 
 def expire_leases(conn: Connection, project: Any, now: datetime) -> int:
     """Return leases past their expiry to the pool; one ledger event per lease."""
-    stale = conn.execute(
-        select(assignments.c.id, assignments.c.item_id, assignments.c.worker_id,
-               assignments.c.is_gold)
-        .where(assignments.c.project_id == project.id, assignments.c.status == "leased",
-               assignments.c.expires_at < now)
-        .limit(EXPIRE_BATCH)
-    ).all()
-    if not stale:
-        return 0
-    events = []
-    for row in stale:
-        done = conn.execute(
-            assignments.update()
-            .where(assignments.c.id == row.id, assignments.c.status == "leased")
-            .values(status="expired", closed_at=now)
-        ).rowcount
+    sql = Sql(conn)
+    stale = sql.all(
+        "SELECT id, item_id, worker_id, is_gold FROM assignments "
+        "WHERE project_id = ? AND status = 'leased' AND expires_at < ? LIMIT ?",
+        (project.id, sql.ts(now), EXPIRE_BATCH))
+    events: list[tuple[str, str, int | None, dict[str, Any]]] = []
+    for assignment_id, item_id, worker_id, is_gold in stale:
+        done = sql.run("UPDATE assignments SET status = 'expired', closed_at = ? "
+                       "WHERE id = ? AND status = 'leased'",
+                       (sql.ts(now), assignment_id)).rowcount
         if not done:
             continue
-        if not row.is_gold:
-            conn.execute(items.update().where(items.c.id == row.item_id).values(
-                leased=items.c.leased - 1, full=False))
+        if not is_gold:
+            sql.run('UPDATE items SET leased = leased - 1, "full" = ? WHERE id = ?',
+                    (False, item_id))
         events.append(("assignment.expired", "system", project.id,
-                       {"assignment": row.id, "item": row.item_id, "worker": row.worker_id}))
+                       {"assignment": assignment_id, "item": item_id, "worker": worker_id}))
     if events:
         ledger.append_many(conn, events)
     return len(events)
 
 
-def _current_version(conn: Connection, project_id: int) -> int:
-    version = conn.execute(select(func.max(instruction_versions.c.version))
-                           .where(instruction_versions.c.project_id == project_id)).scalar()
-    return int(version or 0)
-
-
-def _open_lease(conn: Connection, project_id: int, worker_id: int, now: datetime) -> Any:
-    return conn.execute(
-        select(assignments.c.id, assignments.c.item_id, assignments.c.leased_at,
-               assignments.c.expires_at, assignments.c.instruction_version)
-        .where(assignments.c.worker_id == worker_id, assignments.c.project_id == project_id,
-               assignments.c.status == "leased", assignments.c.expires_at >= now)
-        .order_by(assignments.c.id).limit(1)
-    ).first()
-
-
-def _gold_due(conn: Connection, project: Any, worker_id: int) -> bool:
+def _gold_due(sql: Sql, project: Any, worker_id: int) -> bool:
     if project.gold_rate <= 0:
         return False
-    total, gold = conn.execute(
-        select(func.count(), func.coalesce(func.sum(case((assignments.c.is_gold, 1), else_=0)), 0))
-        .where(assignments.c.worker_id == worker_id, assignments.c.project_id == project.id)
-    ).one()
-    return math.floor((int(total) + 1) * project.gold_rate + 1e-9) > int(gold)
+    total, gold = sql.first(
+        "SELECT count(*), coalesce(sum(CASE WHEN is_gold THEN 1 ELSE 0 END), 0) "
+        "FROM assignments WHERE worker_id = ? AND project_id = ?", (worker_id, project.id))
+    due: bool = math.floor((int(total) + 1) * project.gold_rate + 1e-9) > int(gold)
+    return due
 
 
-def _pick(conn: Connection, project: Any, worker: Any, *, gold: bool) -> Any:
+def _pick(sql: Sql, project: Any, worker: _Worker, *, gold: bool) -> Any:
     """Lock and return the best item with room for this worker, or None."""
-    already = exists().where(assignments.c.item_id == items.c.id,
-                             assignments.c.worker_id == worker.id)
-    conds = [items.c.project_id == project.id, items.c.is_gold.is_(gold), ~already]
-    if not gold:
-        conds.append(items.c.full.is_(False))
-    opted_out = set(worker.opt_outs or [])
+    query = (
+        "SELECT i.id, i.external_id, i.payload, i.sensitivity, i.answers, i.leased FROM items i "
+        "WHERE i.project_id = ? AND i.is_gold = ? "
+        + ("" if gold else 'AND i."full" = ? ')
+        + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
+        "AND a.worker_id = ?) ORDER BY i.priority DESC, i.id LIMIT ? OFFSET ?"
+        + (" FOR UPDATE OF i SKIP LOCKED" if sql.pg else ""))
+    head: tuple[Any, ...] = (project.id, gold) if gold else (project.id, gold, False)
+    opted_out = set(worker.opt_outs)
     offset = 0
     while True:
-        query = (select(items.c.id, items.c.external_id, items.c.payload, items.c.sensitivity,
-                        items.c.answers, items.c.leased)
-                 .where(and_(*conds))
-                 .order_by(items.c.priority.desc(), items.c.id)
-                 .limit(CANDIDATE_BATCH).offset(offset))
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=items)
-        rows = conn.execute(query).all()
+        rows = sql.all(query, (*head, worker.id, CANDIDATE_BATCH, offset))
         for row in rows:
-            if opted_out and opted_out.intersection(row.sensitivity or []):
+            tags = sql.load(row[3]) or []
+            if opted_out and opted_out.intersection(tags):
                 continue
-            if not gold and row.answers + row.leased >= project.overlap:
+            if not gold and row[4] + row[5] >= project.overlap:
                 continue
-            return row
+            return (int(row[0]), row[1], sql.load(row[2]), tags, int(row[4]), int(row[5]))
         if len(rows) < CANDIDATE_BATCH:
             return None
         offset += CANDIDATE_BATCH
@@ -167,70 +177,88 @@ def next_item(conn: Connection, project: Any, worker_id: int, *,
               now: datetime | None = None) -> Lease | None:
     """Lease the next item to a worker (or hand back the lease it already holds)."""
     now = now or utcnow()
-    worker = _worker_row(conn, worker_id)
+    sql = Sql(conn)
+    worker = _worker(sql, worker_id)
     check_eligible(project, worker)
     expire_leases(conn, project, now)
 
-    held = _open_lease(conn, project.id, worker_id, now)
+    held = sql.first(
+        "SELECT a.id, a.item_id, a.leased_at, a.expires_at, a.instruction_version, "
+        "i.external_id, i.payload, i.sensitivity FROM assignments a "
+        "JOIN items i ON i.id = a.item_id WHERE a.worker_id = ? AND a.project_id = ? "
+        "AND a.status = 'leased' AND a.expires_at >= ? ORDER BY a.id LIMIT 1",
+        (worker_id, project.id, sql.ts(now)))
     if held is not None:
-        item = conn.execute(select(items.c.external_id, items.c.payload, items.c.sensitivity)
-                            .where(items.c.id == held.item_id)).one()
-        return Lease(held.id, held.item_id, item.external_id, item.payload, item.sensitivity,
-                     held.instruction_version, as_utc(held.leased_at), as_utc(held.expires_at),
-                     resumed=True)
+        return Lease(int(held[0]), int(held[1]), held[5], sql.load(held[6]),
+                     sql.load(held[7]) or [], int(held[4]), sql.read_ts(held[2]),
+                     sql.read_ts(held[3]), resumed=True)
 
     row = None
     is_gold = False
-    if _gold_due(conn, project, worker_id):
-        row = _pick(conn, project, worker, gold=True)
+    if _gold_due(sql, project, worker_id):
+        row = _pick(sql, project, worker, gold=True)
         is_gold = row is not None
     if row is None:
-        row = _pick(conn, project, worker, gold=False)
+        row = _pick(sql, project, worker, gold=False)
     if row is None:
         return None
+    item_id, external_id, payload, tags, answers, leased = row
 
-    version = _current_version(conn, project.id)
+    version = project.instruction_version
     expires = now + timedelta(seconds=project.lease_seconds)
-    assignment_id = int(conn.execute(assignments.insert().values(
-        project_id=project.id, item_id=row.id, worker_id=worker_id, status="leased",
-        is_gold=is_gold, instruction_version=version, leased_at=now, expires_at=expires,
-    )).inserted_primary_key[0])
+    assignment_id = sql.insert(
+        "INSERT INTO assignments (project_id, item_id, worker_id, status, is_gold, "
+        "instruction_version, leased_at, expires_at) VALUES (?, ?, ?, 'leased', ?, ?, ?, ?)",
+        (project.id, item_id, worker_id, is_gold, version, sql.ts(now), sql.ts(expires)))
     if not is_gold:
-        conn.execute(items.update().where(items.c.id == row.id).values(
-            leased=items.c.leased + 1,
-            full=(row.answers + row.leased + 1) >= project.overlap))
+        sql.run('UPDATE items SET leased = leased + 1, "full" = ? WHERE id = ?',
+                (answers + leased + 1 >= project.overlap, item_id))
     ledger.append(conn, "assignment.leased", actor=f"worker:{worker_id}", project_id=project.id,
-                  body={"assignment": assignment_id, "item": row.id, "worker": worker_id,
+                  body={"assignment": assignment_id, "item": item_id, "worker": worker_id,
                         "instruction_version": version, "expires_at": expires.isoformat()})
-    return Lease(assignment_id, row.id, row.external_id, row.payload, row.sensitivity, version,
-                 now, expires, resumed=False)
+    return Lease(assignment_id, item_id, external_id, payload, tags, version, now, expires,
+                 resumed=False)
 
 
-def _own_assignment(conn: Connection, project: Any, worker_id: int, assignment_id: int) -> Any:
-    row = conn.execute(select(assignments).where(assignments.c.id == assignment_id)).first()
-    if row is None or row.worker_id != worker_id or row.project_id != project.id:
-        # Another worker's assignment is reported as absent, not as forbidden: ids leak nothing.
+@dataclass(frozen=True)
+class OwnAssignment:
+    id: int
+    item_id: int
+    status: str
+    is_gold: bool
+    instruction_version: int
+    leased_at: datetime
+
+
+def own_assignment(sql: Sql, project: Any, worker_id: int, assignment_id: int) -> OwnAssignment:
+    row = sql.first(
+        "SELECT id, project_id, worker_id, item_id, status, is_gold, instruction_version, "
+        "leased_at FROM assignments WHERE id = ?", (assignment_id,))
+    if row is None or int(row[2]) != worker_id or int(row[1]) != project.id:
+        # Another worker's assignment is reported as absent, not forbidden: ids leak nothing.
         raise NotFound(f"No assignment {assignment_id} of yours in project {project.name!r}.")
-    return row
+    return OwnAssignment(int(row[0]), int(row[3]), row[4], bool(row[5]), int(row[6]),
+                         sql.read_ts(row[7]))
 
 
 def close_lease(conn: Connection, project: Any, worker_id: int, assignment_id: int, *,
                 status: str, reason: str | None = None, now: datetime | None = None) -> None:
     """Skip (the worker will not see the item again) or release (hand it back unanswered)."""
-    assert status in ("skipped", "released")
+    if status not in ("skipped", "released"):
+        raise ValueError(f"cannot close a lease as {status!r}")
     now = now or utcnow()
-    row = _own_assignment(conn, project, worker_id, assignment_id)
-    if row.status == status:
+    sql = Sql(conn)
+    lease = own_assignment(sql, project, worker_id, assignment_id)
+    if lease.status == status:
         return  # a retried skip or release changes nothing
-    if row.status not in ("leased", "expired"):
-        raise Conflict(f"Assignment {assignment_id} is already {row.status}.")
-    conn.execute(assignments.update().where(assignments.c.id == assignment_id)
-                 .values(status=status, closed_at=now, skip_reason=reason))
-    if row.status == "leased" and not row.is_gold:
-        conn.execute(items.update().where(items.c.id == row.item_id).values(
-            leased=items.c.leased - 1, full=False))
+    if lease.status not in ("leased", "expired"):
+        raise Conflict(f"Assignment {assignment_id} is already {lease.status}.")
+    sql.run("UPDATE assignments SET status = ?, closed_at = ?, skip_reason = ? WHERE id = ?",
+            (status, sql.ts(now), reason, assignment_id))
+    if lease.status == "leased" and not lease.is_gold:
+        sql.run('UPDATE items SET leased = leased - 1, "full" = ? WHERE id = ?',
+                (False, lease.item_id))
     ledger.append(conn, f"assignment.{status}", actor=f"worker:{worker_id}",
                   project_id=project.id,
-                  body={"assignment": assignment_id, "item": row.item_id, "worker": worker_id,
+                  body={"assignment": assignment_id, "item": lease.item_id, "worker": worker_id,
                         "reason": reason or ""})
-

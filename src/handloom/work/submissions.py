@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from handloom import ledger
 from handloom.errors import Conflict, Invalid
 from handloom.kinds.base import KindError, TaskKind
-from handloom.store.db import as_utc, utcnow
-from handloom.store.schema import annotations, assignments, items
-from handloom.work.routing import _own_assignment
+from handloom.store.db import utcnow
+from handloom.store.fastsql import Sql
+from handloom.work.routing import own_assignment
 
 MAX_ACTIVE_SECONDS = 24 * 3600
 
@@ -39,20 +39,17 @@ class Submission:
                 "submitted_at": self.submitted_at.isoformat()}
 
 
-def _replay(conn: Connection, worker_id: int, key: str, assignment_id: int) -> Submission | None:
-    row = conn.execute(
-        select(annotations.c.id, annotations.c.assignment_id, annotations.c.submitted_at,
-               items.c.external_id)
-        .join(items, items.c.id == annotations.c.item_id)
-        .where(annotations.c.worker_id == worker_id, annotations.c.idempotency_key == key)
-    ).first()
+def _replay(sql: Sql, worker_id: int, key: str, assignment_id: int) -> Submission | None:
+    row = sql.first(
+        "SELECT a.id, a.assignment_id, a.submitted_at, i.external_id FROM annotations a "
+        "JOIN items i ON i.id = a.item_id WHERE a.worker_id = ? AND a.idempotency_key = ?",
+        (worker_id, key))
     if row is None:
         return None
-    if row.assignment_id != assignment_id:
+    if int(row[1]) != assignment_id:
         raise Conflict(f"Idempotency key {key!r} was already used for another assignment "
-                       f"({row.assignment_id}); use a fresh key for each answer.",
-                       field="idempotency_key")
-    return Submission(row.id, row.assignment_id, row.external_id, True, as_utc(row.submitted_at))
+                       f"({row[1]}); use a fresh key for each answer.", field="idempotency_key")
+    return Submission(int(row[0]), int(row[1]), row[3], True, sql.read_ts(row[2]))
 
 
 def submit_answer(
@@ -70,61 +67,63 @@ def submit_answer(
     now: datetime | None = None,
 ) -> Submission:
     now = now or utcnow()
+    sql = Sql(conn)
     if not idempotency_key or len(idempotency_key) > 200:
         raise Invalid("An idempotency key of 1 to 200 characters is required.",
                       field="idempotency_key")
-    replay = _replay(conn, worker_id, idempotency_key, assignment_id)
+    replay = _replay(sql, worker_id, idempotency_key, assignment_id)
     if replay is not None:
         return replay
     if active_seconds is not None and not (0 <= active_seconds <= MAX_ACTIVE_SECONDS):
         raise Invalid("active_seconds must be between 0 and 86400.", field="active_seconds")
 
-    lease = _own_assignment(conn, project, worker_id, assignment_id)
+    lease = own_assignment(sql, project, worker_id, assignment_id)
     if lease.status == "submitted":
         raise Conflict(f"Assignment {assignment_id} was already answered (with another "
                        "idempotency key).")
     if lease.status in ("skipped", "released"):
         raise Conflict(f"Assignment {assignment_id} was {lease.status}; ask for the next item.")
-    item_query = select(items).where(items.c.id == lease.item_id)
-    if conn.dialect.name == "postgresql":
-        item_query = item_query.with_for_update()  # counters change under the row lock
-    item = conn.execute(item_query).one()
-    if lease.status == "expired" and not lease.is_gold:
+    item = sql.first(
+        "SELECT id, external_id, payload, is_gold, gold_answer, answers, leased FROM items "
+        "WHERE id = ?" + (" FOR UPDATE" if sql.pg else ""), (lease.item_id,))
+    item_id, external_id = int(item[0]), item[1]
+    payload, is_gold, gold_answer = sql.load(item[2]), bool(item[3]), sql.load(item[4])
+    answers, leased = int(item[5]), int(item[6])
+    if lease.status == "expired" and not is_gold and answers + leased >= project.overlap:
         # A late answer is still welcome while the item has room for it.
-        if item.answers + item.leased >= project.overlap:
-            raise Conflict(f"The lease on assignment {assignment_id} expired and the item was "
-                           "answered by others meanwhile; ask for the next item.")
+        raise Conflict(f"The lease on assignment {assignment_id} expired and the item was "
+                       "answered by others meanwhile; ask for the next item.")
     try:
-        clean = kind.validate_answer(answer, item.payload)
+        clean = kind.validate_answer(answer, payload)
     except KindError as exc:
         raise Invalid(exc.reason if exc.field in ("", "answer") else f"{exc.field}: {exc.reason}",
                       field=exc.field or "answer") from exc
 
     gold_correct = None
-    if item.is_gold and item.gold_answer is not None:
-        gold_correct = kind.answer_key(clean) == kind.answer_key(item.gold_answer)
-    annotation_id = int(conn.execute(annotations.insert().values(
-        project_id=project.id, item_id=item.id, worker_id=worker_id,
-        assignment_id=assignment_id, answer=clean,
-        instruction_version=lease.instruction_version, served_at=lease.leased_at,
-        submitted_at=now, active_seconds=active_seconds, idempotency_key=idempotency_key,
-        suggestion=suggestion, client_meta=client_meta or {}, is_gold=item.is_gold,
-        gold_correct=gold_correct, review_status="accepted",
-    )).inserted_primary_key[0])
-    conn.execute(assignments.update().where(assignments.c.id == assignment_id)
-                 .values(status="submitted", closed_at=now))
-    if not item.is_gold:
-        leased = item.leased - (1 if lease.status == "leased" else 0)
-        conn.execute(items.update().where(items.c.id == item.id).values(
-            answers=item.answers + 1, leased=leased,
-            full=(item.answers + 1 + leased) >= project.overlap))
+    if is_gold and gold_answer is not None:
+        gold_correct = kind.answer_key(clean) == kind.answer_key(gold_answer)
+    annotation_id = sql.insert(
+        "INSERT INTO annotations (project_id, item_id, worker_id, assignment_id, answer, "
+        "instruction_version, served_at, submitted_at, active_seconds, idempotency_key, "
+        "suggestion, client_meta, is_gold, gold_correct, review_status) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted')",
+        (project.id, item_id, worker_id, assignment_id, sql.json(clean),
+         lease.instruction_version, sql.ts(lease.leased_at), sql.ts(now), active_seconds,
+         idempotency_key, sql.json(suggestion), sql.json(client_meta or {}), is_gold,
+         gold_correct))
+    sql.run("UPDATE assignments SET status = 'submitted', closed_at = ? WHERE id = ?",
+            (sql.ts(now), assignment_id))
+    if not is_gold:
+        leased -= 1 if lease.status == "leased" else 0
+        sql.run('UPDATE items SET answers = ?, leased = ?, "full" = ? WHERE id = ?',
+                (answers + 1, leased, answers + 1 + leased >= project.overlap, item_id))
     answer_hash = hashlib.sha256(ledger.canonical_json(clean).encode()).hexdigest()
     ledger.append(conn, "annotation.submitted", actor=f"worker:{worker_id}",
                   project_id=project.id,
                   body={"annotation": annotation_id, "assignment": assignment_id,
-                        "item": item.id, "worker": worker_id,
+                        "item": item_id, "worker": worker_id,
                         "instruction_version": lease.instruction_version,
                         "active_seconds": active_seconds, "answer_sha256": answer_hash,
-                        "suggestion_shown": suggestion is not None, "gold": item.is_gold,
+                        "suggestion_shown": suggestion is not None, "gold": is_gold,
                         "gold_correct": gold_correct})
-    return Submission(annotation_id, assignment_id, item.external_id, False, now)
+    return Submission(annotation_id, assignment_id, external_id, False, now)

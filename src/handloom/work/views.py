@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from handloom.disclose.privacy import pseudonym
+from handloom.store import schema
 from handloom.store.db import as_utc
-from handloom.store.schema import annotations, assignments, items, projects, workers
+from handloom.store.schema import assignments, items, projects, workers
 from handloom.work.projects import current_instructions, from_minor_units
 
 
@@ -30,10 +31,10 @@ def list_items(conn: Connection, project: Any, *, after: str | None = None,
 def list_annotations(conn: Connection, project: Any, *, after_id: int = 0,
                      limit: int = 100) -> list[dict[str, Any]]:
     rows = conn.execute(
-        select(annotations, items.c.external_id)
-        .join(items, items.c.id == annotations.c.item_id)
-        .where(annotations.c.project_id == project.id, annotations.c.id > after_id)
-        .order_by(annotations.c.id).limit(limit)
+        select(schema.annotations, items.c.external_id)
+        .join(items, items.c.id == schema.annotations.c.item_id)
+        .where(schema.annotations.c.project_id == project.id, schema.annotations.c.id > after_id)
+        .order_by(schema.annotations.c.id).limit(limit)
     ).all()
     return [
         {"id": r.id, "item_id": r.external_id,

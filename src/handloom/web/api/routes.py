@@ -13,15 +13,24 @@ from handloom import ledger
 from handloom.disclose.dataset import FORMATS, export_project
 from handloom.errors import Invalid
 from handloom.kinds.base import kind_catalog
+from handloom.web import work_loop
 from handloom.web.api import schemas as s
-from handloom.web.deps import PrincipalDep, StoreDep
-from handloom.web.policies import authorize
-from handloom.work import accounts, importing, projects, routing, submissions, views
+from handloom.web.deps import PrincipalDep, StoreDep, WritesDep
+from handloom.web.policies import POLICY, authorize
+from handloom.work import accounts, importing, projects, views
+from handloom.work.accounts import ROLES
 
 router = APIRouter(prefix="/api/v1")
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": s.ErrorBody} for code in (401, 403, 404, 409, 422)
 }
+
+
+def action(name: str | None) -> dict[str, Any]:
+    """Record in the OpenAPI schema which policy action a route needs (and so which roles);
+    the authorization tests read it back from there."""
+    return {"x-handloom-action": name or "authenticated",
+            "x-handloom-roles": sorted(POLICY[name]) if name else sorted(ROLES)}
 
 
 def _worker_id(principal: accounts.Principal) -> int:
@@ -37,20 +46,23 @@ def health(store: StoreDep) -> dict[str, str]:
     return {"status": "ok", "database": store.dialect}
 
 
-@router.get("/me", response_model=s.Me, responses=ERRORS, tags=["meta"])
+@router.get("/me", response_model=s.Me, responses=ERRORS, tags=["meta"],
+             openapi_extra=action(None))
 def me(principal: PrincipalDep) -> s.Me:
     return s.Me(user_id=principal.user_id, username=principal.username, role=principal.role,
                 worker_id=principal.worker_id)
 
 
-@router.get("/kinds", responses=ERRORS, tags=["meta"])
+@router.get("/kinds", responses=ERRORS, tags=["meta"],
+             openapi_extra=action("kinds.read"))
 def list_kinds(principal: PrincipalDep) -> list[dict[str, str]]:
     authorize(principal, "kinds.read")
     return kind_catalog()
 
 
 # ------------------------------------------------------------------ projects
-@router.get("/projects", responses=ERRORS, tags=["projects"])
+@router.get("/projects", responses=ERRORS, tags=["projects"],
+             openapi_extra=action("project.list"))
 def list_projects(principal: PrincipalDep, store: StoreDep) -> list[dict[str, Any]]:
     authorize(principal, "project.list")
     with store.read() as conn:
@@ -59,7 +71,8 @@ def list_projects(principal: PrincipalDep, store: StoreDep) -> list[dict[str, An
         return projects.list_projects(conn)
 
 
-@router.post("/projects", status_code=201, responses=ERRORS, tags=["projects"])
+@router.post("/projects", status_code=201, responses=ERRORS, tags=["projects"],
+             openapi_extra=action("project.create"))
 def create_project(spec: dict[str, Any], principal: PrincipalDep, store: StoreDep,
                    ) -> dict[str, Any]:
     """Create a project from a spec (the same keys as a project TOML file)."""
@@ -71,7 +84,8 @@ def create_project(spec: dict[str, Any], principal: PrincipalDep, store: StoreDe
         return projects.describe_project(conn, projects.get_project(conn, project_id))
 
 
-@router.get("/projects/{name}", responses=ERRORS, tags=["projects"])
+@router.get("/projects/{name}", responses=ERRORS, tags=["projects"],
+             openapi_extra=action("project.read"))
 def show_project(name: str, principal: PrincipalDep, store: StoreDep) -> dict[str, Any]:
     authorize(principal, "project.read")
     with store.read() as conn:
@@ -84,7 +98,8 @@ def show_project(name: str, principal: PrincipalDep, store: StoreDep) -> dict[st
     return described
 
 
-@router.post("/projects/{name}/status", responses=ERRORS, tags=["projects"])
+@router.post("/projects/{name}/status", responses=ERRORS, tags=["projects"],
+             openapi_extra=action("project.status"))
 def change_status(name: str, body: s.StatusChange, principal: PrincipalDep,
                   store: StoreDep) -> dict[str, Any]:
     authorize(principal, "project.status")
@@ -95,7 +110,8 @@ def change_status(name: str, body: s.StatusChange, principal: PrincipalDep,
 
 
 @router.get("/projects/{name}/instructions", response_model=s.Instructions, responses=ERRORS,
-            tags=["projects"])
+            tags=["projects"],
+             openapi_extra=action("project.read"))
 def get_instructions(name: str, principal: PrincipalDep, store: StoreDep) -> s.Instructions:
     authorize(principal, "project.read")
     with store.read() as conn:
@@ -105,7 +121,8 @@ def get_instructions(name: str, principal: PrincipalDep, store: StoreDep) -> s.I
 
 
 @router.post("/projects/{name}/instructions", response_model=s.Instructions, responses=ERRORS,
-             tags=["projects"])
+             tags=["projects"],
+             openapi_extra=action("project.instructions"))
 def new_instructions(name: str, body: s.InstructionsChange, principal: PrincipalDep,
                      store: StoreDep) -> s.Instructions:
     authorize(principal, "project.instructions")
@@ -118,7 +135,8 @@ def new_instructions(name: str, body: s.InstructionsChange, principal: Principal
 
 
 @router.get("/projects/{name}/summary", response_model=s.ProjectSummary, responses=ERRORS,
-            tags=["projects"])
+            tags=["projects"],
+             openapi_extra=action("project.summary"))
 def summary(name: str, principal: PrincipalDep, store: StoreDep) -> dict[str, Any]:
     authorize(principal, "project.summary")
     with store.read() as conn:
@@ -127,7 +145,8 @@ def summary(name: str, principal: PrincipalDep, store: StoreDep) -> dict[str, An
 
 # ------------------------------------------------------------------ items
 @router.post("/projects/{name}/items", response_model=s.ImportOutcome, status_code=201,
-             responses=ERRORS, tags=["items"])
+             responses=ERRORS, tags=["items"],
+             openapi_extra=action("items.import"))
 def import_items(name: str, body: s.ItemsUpload, principal: PrincipalDep,
                  store: StoreDep) -> s.ImportOutcome:
     """Import items given as JSON objects (the same fields as a JSONL line), all or nothing."""
@@ -139,7 +158,8 @@ def import_items(name: str, body: s.ItemsUpload, principal: PrincipalDep,
 
 
 @router.post("/projects/{name}/items/file", response_model=s.ImportOutcome, status_code=201,
-             responses=ERRORS, tags=["items"])
+             responses=ERRORS, tags=["items"],
+             openapi_extra=action("items.import"))
 def upload_items(name: str, file: Annotated[UploadFile, File()], principal: PrincipalDep,
                  store: StoreDep) -> s.ImportOutcome:
     """Import a JSONL, CSV or Parquet file (by its extension), all or nothing."""
@@ -151,7 +171,8 @@ def upload_items(name: str, file: Annotated[UploadFile, File()], principal: Prin
                            sha256=result.sha256)
 
 
-@router.get("/projects/{name}/items", responses=ERRORS, tags=["items"])
+@router.get("/projects/{name}/items", responses=ERRORS, tags=["items"],
+             openapi_extra=action("items.read"))
 def list_items(name: str, principal: PrincipalDep, store: StoreDep,
                after: str | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
@@ -161,7 +182,8 @@ def list_items(name: str, principal: PrincipalDep, store: StoreDep,
 
 
 @router.get("/projects/{name}/annotations", response_model=list[s.AnnotationOut],
-            responses=ERRORS, tags=["items"])
+            responses=ERRORS, tags=["items"],
+             openapi_extra=action("annotations.read"))
 def list_annotations(name: str, principal: PrincipalDep, store: StoreDep,
                      after_id: Annotated[int, Query(ge=0)] = 0,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
@@ -173,7 +195,8 @@ def list_annotations(name: str, principal: PrincipalDep, store: StoreDep,
 
 
 @router.get("/projects/{name}/export", responses=ERRORS, tags=["items"],
-            response_class=FileResponse)
+            response_class=FileResponse,
+             openapi_extra=action("dataset.export"))
 def export(name: str, principal: PrincipalDep, store: StoreDep,
            format: Annotated[str, Query(pattern="^(jsonl|parquet)$")] = "jsonl") -> FileResponse:
     authorize(principal, "dataset.export")
@@ -198,64 +221,46 @@ def _remove_tree(path: Any) -> None:
 
 
 # ------------------------------------------------------------------ work
+# The work loop is answered by handloom.web.work_loop before FastAPI sees it; these
+# declarations give it its OpenAPI schema and call the very same functions.
 @router.post("/projects/{name}/next", response_model=s.NextResponse, responses=ERRORS,
-             tags=["work"])
-def next_item(name: str, principal: PrincipalDep, store: StoreDep) -> s.NextResponse:
+             tags=["work"],
+             openapi_extra=action("work.next"))
+async def next_item(name: str, principal: PrincipalDep, writes: WritesDep) -> dict[str, Any]:
     """Lease the next item to the calling worker (or return the lease it already holds)."""
-    authorize(principal, "work.next")
-    worker_id = _worker_id(principal)
-    with store.write() as conn:
-        project = projects.get_project(conn, name)
-        lease = routing.next_item(conn, project, worker_id)
-    if lease is None:
-        return s.NextResponse(assignment=None,
-                              reason="No item is waiting for you in this project right now.")
-    return s.NextResponse(assignment=s.LeaseBody.model_validate(lease.to_dict()))
+    return await work_loop.lease_next(writes, name, principal)
 
 
 @router.post("/projects/{name}/assignments/{assignment_id}/submit",
-             response_model=s.SubmitResponse, responses=ERRORS, tags=["work"])
-def submit(name: str, assignment_id: int, body: s.SubmitRequest, principal: PrincipalDep,
-           store: StoreDep) -> dict[str, Any]:
+             response_model=s.SubmitResponse, responses=ERRORS, tags=["work"],
+             openapi_extra=action("work.submit"))
+async def submit(name: str, assignment_id: int, body: s.SubmitRequest, principal: PrincipalDep,
+                 writes: WritesDep) -> dict[str, Any]:
     """Submit an answer. Retrying with the same idempotency key returns the first result."""
-    authorize(principal, "work.submit")
-    worker_id = _worker_id(principal)
-    with store.write() as conn:
-        project = projects.get_project(conn, name)
-        result = submissions.submit_answer(
-            conn, project, projects.kind_of(project), worker_id, assignment_id, body.answer,
-            idempotency_key=body.idempotency_key, active_seconds=body.active_seconds,
-            suggestion=body.suggestion, client_meta=body.client_meta)
-    return result.to_dict()
+    return await work_loop.submit(writes, name, assignment_id, body, principal)
 
 
 @router.post("/projects/{name}/assignments/{assignment_id}/skip", response_model=s.Closed,
-             responses=ERRORS, tags=["work"])
-def skip(name: str, assignment_id: int, body: s.SkipRequest, principal: PrincipalDep,
-         store: StoreDep) -> s.Closed:
+             responses=ERRORS, tags=["work"],
+             openapi_extra=action("work.submit"))
+async def skip(name: str, assignment_id: int, body: s.SkipRequest, principal: PrincipalDep,
+               writes: WritesDep) -> dict[str, Any]:
     """Skip an item: it goes back to the pool and will not be offered to you again."""
-    authorize(principal, "work.submit")
-    with store.write() as conn:
-        project = projects.get_project(conn, name)
-        routing.close_lease(conn, project, _worker_id(principal), assignment_id,
-                            status="skipped", reason=body.reason)
-    return s.Closed(assignment_id=assignment_id, status="skipped")
+    return await work_loop.close(writes, name, assignment_id, principal, "skipped", body.reason)
 
 
 @router.post("/projects/{name}/assignments/{assignment_id}/release", response_model=s.Closed,
-             responses=ERRORS, tags=["work"])
-def release(name: str, assignment_id: int, principal: PrincipalDep, store: StoreDep) -> s.Closed:
+             responses=ERRORS, tags=["work"],
+             openapi_extra=action("work.submit"))
+async def release(name: str, assignment_id: int, principal: PrincipalDep,
+                  writes: WritesDep) -> dict[str, Any]:
     """Hand an item back unanswered (e.g. at the end of a shift)."""
-    authorize(principal, "work.submit")
-    with store.write() as conn:
-        project = projects.get_project(conn, name)
-        routing.close_lease(conn, project, _worker_id(principal), assignment_id,
-                            status="released")
-    return s.Closed(assignment_id=assignment_id, status="released")
+    return await work_loop.close(writes, name, assignment_id, principal, "released", None)
 
 
 @router.get("/me/assignments", response_model=list[s.OwnAssignment], responses=ERRORS,
-            tags=["work"])
+            tags=["work"],
+             openapi_extra=action("work.own"))
 def my_assignments(principal: PrincipalDep, store: StoreDep,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     authorize(principal, "work.own")
@@ -264,7 +269,8 @@ def my_assignments(principal: PrincipalDep, store: StoreDep,
 
 
 # ------------------------------------------------------------------ people
-@router.get("/workers", response_model=list[s.WorkerOut], responses=ERRORS, tags=["people"])
+@router.get("/workers", response_model=list[s.WorkerOut], responses=ERRORS, tags=["people"],
+             openapi_extra=action("worker.read"))
 def list_workers(principal: PrincipalDep, store: StoreDep) -> list[dict[str, Any]]:
     authorize(principal, "worker.read")
     with store.read() as conn:
@@ -272,7 +278,8 @@ def list_workers(principal: PrincipalDep, store: StoreDep) -> list[dict[str, Any
 
 
 @router.post("/workers", response_model=s.WorkerOut, status_code=201, responses=ERRORS,
-             tags=["people"])
+             tags=["people"],
+             openapi_extra=action("worker.create"))
 def add_worker(body: s.WorkerCreate, principal: PrincipalDep, store: StoreDep) -> dict[str, Any]:
     authorize(principal, "worker.create")
     with store.write() as conn:
@@ -284,7 +291,8 @@ def add_worker(body: s.WorkerCreate, principal: PrincipalDep, store: StoreDep) -
 
 
 @router.post("/tokens", response_model=s.TokenOut, status_code=201, responses=ERRORS,
-             tags=["people"])
+             tags=["people"],
+             openapi_extra=action("token.create"))
 def create_token(body: s.TokenCreate, principal: PrincipalDep, store: StoreDep) -> s.TokenOut:
     authorize(principal, "token.create")
     with store.write() as conn:
@@ -292,7 +300,8 @@ def create_token(body: s.TokenCreate, principal: PrincipalDep, store: StoreDep) 
     return s.TokenOut(username=body.username, token=token)
 
 
-@router.get("/ledger/verify", response_model=s.LedgerStatus, responses=ERRORS, tags=["ledger"])
+@router.get("/ledger/verify", response_model=s.LedgerStatus, responses=ERRORS, tags=["ledger"],
+             openapi_extra=action("ledger.verify"))
 def verify_ledger(principal: PrincipalDep, store: StoreDep) -> s.LedgerStatus:
     authorize(principal, "ledger.verify")
     with store.read() as conn:

@@ -2,14 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 20:22:27.111583
+Create Date: 2026-11-22 20:26:23.629618
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = "0001"
 down_revision = None
@@ -82,6 +81,7 @@ def upgrade() -> None:
         sa.Column("lease_seconds", sa.Integer(), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("required_qualifications", sa.JSON(), nullable=False),
+        sa.Column("instruction_version", sa.Integer(), nullable=False),
         sa.Column("pseudonym_secret", sa.String(length=64), nullable=False),
         sa.Column("pay_model", sa.String(length=10), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
