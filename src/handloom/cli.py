@@ -203,7 +203,7 @@ def project_create(
                                         default_lease_seconds=load_workspace(workspace)
                                         .settings.default_lease_seconds)
         if items is not None:
-            _import(store, parsed.name, str(items))
+            _import(store, parsed.name, str(items), quiet=as_json)
         with store.read() as conn:
             described = projects.describe_project(conn, projects.get_project(conn, parsed.name))
     if as_json:
@@ -299,7 +299,7 @@ def project_instructions(
 
 
 # ------------------------------------------------------------------ items
-def _import(store: Store, project: str, source: str) -> None:
+def _import(store: Store, project: str, source: str, *, quiet: bool = False) -> None:
     from handloom.work.importing import import_items
 
     bar, update = _progress(f"Importing {Path(source).name}")
@@ -310,8 +310,10 @@ def _import(store: Store, project: str, source: str) -> None:
         _fail(exc.message)
     except HandloomError as exc:
         _fail(exc.message)
-    console.print(f"Imported {result.imported:,} items ({result.gold:,} gold) into {project} "
-                  f"from {source} (sha256 {result.sha256[:12]}…).")
+    # With --json, stdout carries only JSON; the note goes to stderr.
+    (err_console if quiet else console).print(
+        f"Imported {result.imported:,} items ({result.gold:,} gold) into {project} from "
+        f"{source} (sha256 {result.sha256[:12]}…).")
 
 
 @app.command("import")

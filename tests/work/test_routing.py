@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from tests.factories import add_workers, import_rows, make_project, text_items
 
 from handloom import ledger
 from handloom.errors import Conflict, Forbidden
@@ -13,7 +14,6 @@ from handloom.store.db import Store, utcnow
 from handloom.store.schema import assignments, items, ledger_events, workers
 from handloom.work import projects, routing
 from handloom.work.submissions import submit_answer
-from tests.factories import add_workers, import_rows, make_project, text_items
 
 
 def lease(store: Store, worker_id: int, name: str = "p", **kw: object) -> routing.Lease | None:

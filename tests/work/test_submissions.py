@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from tests.factories import add_workers, import_rows, make_project, text_items
 
 from handloom import ledger
 from handloom.errors import Conflict, Invalid, NotFound
@@ -11,7 +12,6 @@ from handloom.store.db import Store
 from handloom.store.schema import annotations, ledger_events
 from handloom.work import projects, routing
 from handloom.work.submissions import submit_answer
-from tests.factories import add_workers, import_rows, make_project, text_items
 
 
 def setup(store: Store, n_workers: int = 1, **spec: object) -> list[int]:

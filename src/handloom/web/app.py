@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from handloom import __version__
@@ -70,6 +70,10 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
         body: dict[str, Any] = {"error": "http_" + str(exc.status_code),
                                 "message": messages.get(exc.status_code, str(exc.detail))}
         return JSONResponse(body, status_code=exc.status_code)
+
+    @app.get("/", include_in_schema=False)
+    async def _root() -> RedirectResponse:
+        return RedirectResponse("/api/docs")
 
     app.include_router(api_router)
     app.add_middleware(WorkLoopApp, writes=writes, tokens=app.state.token_cache, store=store)

@@ -23,6 +23,8 @@ from handloom.store.schema import assignments, instruction_versions, items, proj
 
 DOWNSTREAM_USES = ("training", "evaluation", "safety_classifier", "moderation", "research", "other")
 STATUSES = ("draft", "open", "paused", "closed")
+# Rates are stored as 32-bit integers of minor units; no real rate comes near this.
+MAX_MINOR_UNITS = 10**9
 _ZERO_DECIMAL_CURRENCIES = {"JPY", "KRW", "CLP", "VND", "ISK", "UGX", "XAF", "XOF"}
 
 
@@ -32,8 +34,12 @@ def to_minor_units(amount: str | int | float, currency: str) -> int:
         value = Decimal(str(amount))
     except InvalidOperation:
         raise ValueError(f"{amount!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{amount!r} is not a finite amount")
     exponent = 0 if currency.upper() in _ZERO_DECIMAL_CURRENCIES else 2
     minor = value.scaleb(exponent)
+    if minor > MAX_MINOR_UNITS:
+        raise ValueError(f"{amount} {currency} is larger than any rate Handloom accepts")
     if minor != minor.to_integral_value():
         raise ValueError(f"{amount} {currency} has more decimals than the currency allows")
     if minor < 0:
@@ -151,11 +157,14 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
     if conn.execute(select(projects.c.id).where(projects.c.name == spec.name)).first():
         raise Conflict(f"A project named {spec.name!r} already exists.", field="name")
     pay = spec.pay
-    try:
-        piece = to_minor_units(pay.piece_rate, pay.currency) if pay.piece_rate else None
-        hourly = to_minor_units(pay.hourly_rate, pay.currency) if pay.hourly_rate else None
-    except ValueError as exc:
-        raise Invalid(f"pay: {exc}", field="pay") from exc
+    rates: dict[str, int | None] = {}
+    for key in ("piece_rate", "hourly_rate"):
+        amount = getattr(pay, key)
+        try:
+            rates[key] = to_minor_units(amount, pay.currency) if amount else None
+        except ValueError as exc:
+            raise Invalid(f"pay.{key}: {exc}", field=f"pay.{key}") from exc
+    piece, hourly = rates["piece_rate"], rates["hourly_rate"]
     unknown = set(spec.exposure.limits) - set(spec.content_categories)
     if unknown:
         raise Invalid(f"exposure.limits names categories not in content_categories: "
@@ -253,7 +262,9 @@ def set_status(conn: Connection, project_id: int, status: str, *, actor: str = "
     values: dict[str, Any] = {"status": status}
     if status == "open":
         values["opened_at"] = utcnow()
-    conn.execute(projects.update().where(projects.c.id == project_id).values(**values))
+    changed = conn.execute(projects.update().where(projects.c.id == project_id).values(**values))
+    if changed.rowcount == 0:
+        raise NotFound(f"No project with id {project_id}.")
     ledger.append(conn, "project.status_changed", actor=actor, project_id=project_id,
                   body={"project": project_id, "status": status})
 

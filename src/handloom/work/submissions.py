@@ -71,6 +71,10 @@ def submit_answer(
     if not idempotency_key or len(idempotency_key) > 200:
         raise Invalid("An idempotency key of 1 to 200 characters is required.",
                       field="idempotency_key")
+    if sql.pg:
+        # One worker's submissions run one at a time, so a retry racing its original waits
+        # and then finds it (instead of failing on the unique key).
+        sql.run("SELECT id FROM workers WHERE id = ? FOR UPDATE", (worker_id,))
     replay = _replay(sql, worker_id, idempotency_key, assignment_id)
     if replay is not None:
         return replay
