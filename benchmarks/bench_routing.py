@@ -1,10 +1,11 @@
 """Routing under load: N simulated annotators drive next -> submit against `handloom serve`.
 
 Starts a real server on 127.0.0.1 (SQLite, and PostgreSQL when HANDLOOM_TEST_PG_URL is set),
-runs each concurrency level for a bounded time through the SDK's AsyncClient, and prints
-cycles/s and request latency (p50/p99) per level. Afterwards it checks the store: no item with
-more answers than the overlap, no worker with two answers to one item, and every
-acknowledged submission present. The last line is one JSON object:
+runs each concurrency level for a bounded time, and prints cycles/s and request latency
+(p50/p99 over both the next and the submit requests) per level. Load is sent over plain
+keep-alive HTTP/1.1 (see LoadConnection for why not the SDK's httpx client). Afterwards it
+checks the store: no item with more answers than the overlap, no worker with two answers
+to one item, and every acknowledged submission present. The last line is one JSON object:
 
   {"sqlite": {"50": {"cycles_per_s": …, "p50_ms": …, "p99_ms": …}, …},
    "postgres": {…}, "violations": {"overlap": 0, "duplicate": 0, "lost": 0}, "peer": {…}}
@@ -181,7 +182,8 @@ def check(root: Path, acked: list[int]) -> dict[str, int]:
 def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
     for _ in range(200):
         if proc.poll() is not None:
-            raise SystemExit(f"server exited early: {proc.stderr.read().decode() if proc.stderr else ''}")
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"server exited early: {err}")
         try:
             if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
                 return

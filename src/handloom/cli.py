@@ -33,7 +33,9 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",
 )
-project_app = typer.Typer(help="Create, list, show, open and close projects.", no_args_is_help=True)
+project_app = typer.Typer(
+    help="Create, list and show projects; open, pause or close them; publish instructions.",
+    no_args_is_help=True)
 worker_app = typer.Typer(help="Add, import and list workers.", no_args_is_help=True)
 user_app = typer.Typer(help="Add staff accounts (managers, reviewers, auditors).",
                        no_args_is_help=True)
@@ -342,13 +344,11 @@ def export_cmd(
     Example: `handloom export toxicity --format parquet --out toxicity.parquet`
     """
     from handloom.disclose.dataset import export_project
-    from handloom.work.projects import get_project
 
     with _store(workspace) as store, _errors():
         bar, update = _progress(f"Exporting {project}")
-        with bar, store.write() as conn:
-            count = export_project(conn, get_project(conn, project), fmt, out, actor=ACTOR,
-                                   progress=update)
+        with bar:
+            count = export_project(store, project, fmt, out, actor=ACTOR, progress=update)
     console.print(f"Wrote {count:,} items to {out}.")
 
 

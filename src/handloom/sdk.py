@@ -204,3 +204,7 @@ class AsyncClient:
     async def skip(self, name: str, assignment_id: int, reason: str = "") -> dict[str, Any]:
         return await self._post(  # type: ignore[no-any-return]
             f"/projects/{name}/assignments/{assignment_id}/skip", {"reason": reason})
+
+    async def release(self, name: str, assignment_id: int) -> dict[str, Any]:
+        return await self._post(  # type: ignore[no-any-return]
+            f"/projects/{name}/assignments/{assignment_id}/release")

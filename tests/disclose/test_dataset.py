@@ -51,8 +51,7 @@ def answered(store: Store) -> dict[str, Any]:
 
 
 def export(store: Store, fmt: str, out: Path, project: str = "tox") -> int:
-    with store.write() as conn:
-        return export_project(conn, get_project(conn, project), fmt, out, actor="user:1")
+    return export_project(store, project, fmt, out, actor="user:1")
 
 
 def read_jsonl(path: Path) -> dict[str, dict[str, Any]]:

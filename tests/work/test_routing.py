@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from tests.factories import add_workers, import_rows, make_project, text_items
 
+from factories import add_workers, import_rows, make_project, text_items
 from handloom import ledger
 from handloom.errors import Conflict, Forbidden
 from handloom.store.db import Store, utcnow

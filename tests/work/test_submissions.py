@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from tests.factories import add_workers, import_rows, make_project, text_items
 
+from factories import add_workers, import_rows, make_project, text_items
 from handloom import ledger
 from handloom.errors import Conflict, Invalid, NotFound
 from handloom.store.db import Store

@@ -5,6 +5,7 @@ Workers appear only as per-project pseudonyms; their ids, usernames and pay neve
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,9 +17,9 @@ from handloom import ledger
 from handloom.disclose.privacy import pseudonym
 from handloom.errors import Invalid
 from handloom.store import schema
-from handloom.store.db import as_utc
+from handloom.store.db import Store, as_utc
 from handloom.store.schema import items, vendors, workers
-from handloom.work.projects import kind_of
+from handloom.work.projects import get_project, kind_of
 
 FORMATS = ("jsonl", "parquet")
 BATCH = 2000
@@ -144,17 +145,16 @@ def _parquet_schema() -> Any:
     )
 
 
-def export_project(
+def write_dataset(
     conn: Connection,
     project: Any,
     fmt: str,
     out: Path,
     *,
-    actor: str,
     progress: Callable[[int], None] | None = None,
-) -> int:
-    """Write the project's dataset to *out*; returns the number of items written. The export
-    itself is recorded on the ledger (what left the system, when, and its digest)."""
+) -> tuple[int, str]:
+    """Write the project's dataset to *out* from a read transaction; returns the number of
+    items written and the file's SHA-256."""
     if fmt not in FORMATS:
         raise Invalid(
             f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.", field="format"
@@ -187,20 +187,35 @@ def export_project(
             if chunk or count == 0:
                 writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
                 count += len(chunk)
-    import hashlib
+    digest = hashlib.sha256()
+    with out.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return count, digest.hexdigest()
 
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    ledger.append(
-        conn,
-        "dataset.exported",
-        actor=actor,
-        project_id=project.id,
-        body={
-            "project": project.id,
-            "format": fmt,
-            "items": count,
-            "sha256": digest,
-            "file": out.name,
-        },
-    )
+
+def export_project(
+    store: Store,
+    name: str,
+    fmt: str,
+    out: Path,
+    *,
+    actor: str,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Export a project to *out* and record on the ledger what left the system (format,
+    item count, digest). The file is written from a read snapshot, so a long export never
+    holds up the workers' writes."""
+    with store.read() as conn:
+        project = get_project(conn, name)
+        count, digest = write_dataset(conn, project, fmt, out, progress=progress)
+    with store.write() as conn:
+        ledger.append(
+            conn,
+            "dataset.exported",
+            actor=actor,
+            project_id=project.id,
+            body={"project": project.id, "format": fmt, "items": count, "sha256": digest,
+                  "file": out.name},
+        )
     return count

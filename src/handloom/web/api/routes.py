@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from handloom import ledger
 from handloom.disclose.dataset import FORMATS, export_project
-from handloom.errors import Invalid
+from handloom.errors import Invalid, NotFound
 from handloom.kinds.base import kind_catalog
 from handloom.web import work_loop
 from handloom.web.api import schemas as s
@@ -73,14 +73,17 @@ def list_projects(principal: PrincipalDep, store: StoreDep) -> list[dict[str, An
 
 @router.post("/projects", status_code=201, responses=ERRORS, tags=["projects"],
              openapi_extra=action("project.create"))
-def create_project(spec: dict[str, Any], principal: PrincipalDep, store: StoreDep,
-                   ) -> dict[str, Any]:
+def create_project(spec: dict[str, Any], request: Request, principal: PrincipalDep,
+                   store: StoreDep) -> dict[str, Any]:
     """Create a project from a spec (the same keys as a project TOML file)."""
     authorize(principal, "project.create")
     parsed = projects.parse_spec(spec, source="request body")
+    workspace = request.app.state.workspace
+    lease = workspace.settings.default_lease_seconds if workspace is not None else 600
     with store.write() as conn:
         project_id = projects.create_project(conn, parsed, actor=principal.actor,
-                                             created_by=principal.user_id)
+                                             created_by=principal.user_id,
+                                             default_lease_seconds=lease)
         return projects.describe_project(conn, projects.get_project(conn, project_id))
 
 
@@ -90,6 +93,11 @@ def show_project(name: str, principal: PrincipalDep, store: StoreDep) -> dict[st
     authorize(principal, "project.read")
     with store.read() as conn:
         project = projects.get_project(conn, name)
+        if principal.role == "worker":
+            open_to_worker = {c["name"] for c in
+                              views.worker_project_cards(conn, _worker_id(principal))}
+            if name not in open_to_worker:
+                raise NotFound(f"No project {name!r} is open to you.")
         described = projects.describe_project(conn, project)
     if principal.role == "worker":
         hidden = ("items", "gold_items", "done", "in_progress", "waiting", "answers", "leased",
@@ -207,8 +215,7 @@ def export(name: str, principal: PrincipalDep, store: StoreDep,
         raise Invalid(f"Unknown format {format!r}.", field="format")
     tmp = Path(tempfile.mkdtemp(prefix="handloom-export-"))
     out = tmp / f"{name}.{format}"
-    with store.write() as conn:
-        export_project(conn, projects.get_project(conn, name), format, out, actor=principal.actor)
+    export_project(store, name, format, out, actor=principal.actor)
     media = "application/x-ndjson" if format == "jsonl" else "application/vnd.apache.parquet"
     return FileResponse(out, media_type=media, filename=out.name,
                         background=BackgroundTask(_remove_tree, tmp))
