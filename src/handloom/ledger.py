@@ -22,6 +22,10 @@ from handloom.store.fastsql import Sql
 from handloom.store.schema import ledger_events
 
 GENESIS = "0" * 64
+# Key in Connection.info where a batch writer that owns the whole transaction (and so knows
+# no one else can append) keeps the chain's head, saving a query per event. It is present
+# only inside such a batch, and reset whenever part of the batch is rolled back.
+HEAD_CACHE = "handloom_ledger_head"
 _PG_LEDGER_LOCK = 0x48414E44  # "HAND": advisory lock serialising appends on PostgreSQL
 
 
@@ -58,8 +62,12 @@ def append_many(
     if sql.pg:
         # Appends are serialised: the chain needs each event to see its predecessor.
         sql.run("SELECT pg_advisory_xact_lock(?)", (_PG_LEDGER_LOCK,))
-    last = sql.first("SELECT seq, hash FROM ledger_events ORDER BY seq DESC LIMIT 1")
-    seq, prev = (int(last[0]), str(last[1])) if last else (0, GENESIS)
+    cached = conn.info.get(HEAD_CACHE)
+    if cached is not None:
+        seq, prev = cached
+    else:
+        last = sql.first("SELECT seq, hash FROM ledger_events ORDER BY seq DESC LIMIT 1")
+        seq, prev = (int(last[0]), str(last[1])) if last else (0, GENESIS)
     at = utcnow().isoformat(timespec="microseconds")
     hashes = []
     for event, actor, project_id, body in events:
@@ -72,6 +80,8 @@ def append_many(
         )
         hashes.append(h)
         prev = h
+    if HEAD_CACHE in conn.info:
+        conn.info[HEAD_CACHE] = (seq, prev)
     return hashes
 
 

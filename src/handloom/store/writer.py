@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from sqlalchemy import Connection
 
+from handloom.ledger import HEAD_CACHE
 from handloom.store.db import Store
 from handloom.store.fastsql import Sql
 
@@ -88,21 +89,31 @@ class WriteQueue:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self.store.write() as conn:
-                cursor = Sql(conn)
-                for fn in fns:
-                    cursor.run("SAVEPOINT handloom_request")
-                    try:
-                        result = fn(conn)
-                    except Exception as exc:  # reported to that request's caller alone
-                        cursor.run("ROLLBACK TO SAVEPOINT handloom_request")
-                        cursor.run("RELEASE SAVEPOINT handloom_request")
-                        outcomes.append((False, exc))
-                    else:
-                        cursor.run("RELEASE SAVEPOINT handloom_request")
-                        outcomes.append((True, result))
+                conn.info[HEAD_CACHE] = None
+                try:
+                    self._run_each(conn, fns, outcomes)
+                finally:
+                    conn.info.pop(HEAD_CACHE, None)
         except Exception as exc:  # the commit itself failed: nobody's write is durable
             return [(False, exc)] * len(fns)
         return outcomes
+
+    @staticmethod
+    def _run_each(conn: Connection, fns: list[Callable[[Connection], Any]],
+                  outcomes: list[tuple[bool, Any]]) -> None:
+        cursor = Sql(conn)
+        for fn in fns:
+            cursor.run("SAVEPOINT handloom_request")
+            try:
+                result = fn(conn)
+            except Exception as exc:  # reported to that request's caller alone
+                cursor.run("ROLLBACK TO SAVEPOINT handloom_request")
+                cursor.run("RELEASE SAVEPOINT handloom_request")
+                conn.info[HEAD_CACHE] = None  # its ledger events were rolled back too
+                outcomes.append((False, exc))
+            else:
+                cursor.run("RELEASE SAVEPOINT handloom_request")
+                outcomes.append((True, result))
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
