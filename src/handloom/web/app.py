@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
 from handloom import __version__
 from handloom.config import Workspace
@@ -18,6 +21,10 @@ from handloom.store.db import Store
 from handloom.store.writer import WriteQueue
 from handloom.web.api.routes import router as api_router
 from handloom.web.deps import TokenCache
+from handloom.web.pages import router as pages_router
+from handloom.web.pages.render import STATIC_DIR, page
+from handloom.web.pages.session import LoginRequired, session_secret, template_context
+from handloom.web.security import SecurityHeaders
 from handloom.web.work_loop import WorkLoopApp
 
 
@@ -26,6 +33,16 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
     field = ".".join(loc)
     return field, f"{field or 'request'}: {err.get('msg', 'invalid')}"
+
+
+_TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 409: "Not now",
+           422: "That did not work"}
+
+
+def _wants_html(request: Request) -> bool:
+    """Pages get HTML error pages; the API and the page's own JSON calls get JSON."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/ui/")) and request.method == "GET"
 
 
 def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
@@ -51,9 +68,21 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
     app.state.writes = writes
 
     @app.exception_handler(HandloomError)
-    async def _domain_error(_request: Request, exc: HandloomError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: HandloomError) -> Response:
+        if _wants_html(request):
+            return page("pages/error.html", template_context(
+                request, None, title=_TITLES.get(exc.status, "Something went wrong"),
+                message=exc.message), status_code=exc.status)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        if _wants_html(request):
+            return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+        return JSONResponse({"error": "unauthorized",
+                             "message": "Your session has ended; sign in again."},
+                            status_code=401)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -71,12 +100,14 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
                                 "message": messages.get(exc.status_code, str(exc.detail))}
         return JSONResponse(body, status_code=exc.status_code)
 
-    @app.get("/", include_in_schema=False)
-    async def _root() -> RedirectResponse:
-        return RedirectResponse("/api/docs")
-
     app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(store),
+                       session_cookie="handloom_session", same_site="lax", https_only=False,
+                       max_age=12 * 3600)
     app.add_middleware(WorkLoopApp, writes=writes, tokens=app.state.token_cache, store=store)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

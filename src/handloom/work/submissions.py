@@ -131,3 +131,32 @@ def submit_answer(
                         "suggestion_shown": suggestion is not None, "gold": is_gold,
                         "gold_correct": gold_correct})
     return Submission(annotation_id, assignment_id, external_id, False, now)
+
+
+def amend_answer(conn: Connection, project: Any, kind: TaskKind, worker_id: int,
+                 assignment_id: int, answer: dict[str, Any], *,
+                 now: datetime | None = None) -> Submission:
+    """Change one's own answer (undo) while the lease it was given under has not run out."""
+    now = now or utcnow()
+    sql = Sql(conn)
+    own_assignment(sql, project, worker_id, assignment_id)
+    row = sql.first(
+        "SELECT a.id, a.answer, a.submitted_at, s.expires_at, i.external_id, i.payload "
+        "FROM annotations a JOIN assignments s ON s.id = a.assignment_id "
+        "JOIN items i ON i.id = a.item_id WHERE a.assignment_id = ?", (assignment_id,))
+    if row is None:
+        raise Conflict(f"Assignment {assignment_id} has no answer to change yet.")
+    if sql.read_ts(row[3]) < now:
+        raise Conflict("The time to change this answer has passed (its lease ran out).")
+    try:
+        clean = kind.validate_answer(answer, sql.load(row[5]))
+    except KindError as exc:
+        raise Invalid(exc.reason if exc.field in ("", "answer") else f"{exc.field}: {exc.reason}",
+                      field=exc.field or "answer") from exc
+    sql.run("UPDATE annotations SET answer = ? WHERE id = ?", (sql.json(clean), int(row[0])))
+    old_hash = hashlib.sha256(ledger.canonical_json(sql.load(row[1])).encode()).hexdigest()
+    new_hash = hashlib.sha256(ledger.canonical_json(clean).encode()).hexdigest()
+    ledger.append(conn, "annotation.amended", actor=f"worker:{worker_id}", project_id=project.id,
+                  body={"annotation": int(row[0]), "assignment": assignment_id,
+                        "old_answer_sha256": old_hash, "answer_sha256": new_hash})
+    return Submission(int(row[0]), assignment_id, row[4], False, sql.read_ts(row[2]))
