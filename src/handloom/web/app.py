@@ -30,7 +30,7 @@ from handloom.web.work_loop import WorkLoopApp
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     err = exc.errors()[0]
-    loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
     field = ".".join(loc)
     return field, f"{field or 'request'}: {err.get('msg', 'invalid')}"
 

@@ -18,6 +18,7 @@ of workers wait on.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,9 @@ from handloom.store.db import utcnow
 from handloom.store.fastsql import Sql
 
 CANDIDATE_BATCH = 16
+# PostgreSQL only: when every candidate is held by another request at that instant, look
+# again with a growing pause, for up to this long, before answering "no work".
+LOCKED_PATIENCE_SECONDS = 3.0
 EXPIRE_BATCH = 500
 
 
@@ -148,29 +152,56 @@ def _gold_due(sql: Sql, project: Any, worker_id: int) -> bool:
 
 
 def _pick(sql: Sql, project: Any, worker: _Worker, *, gold: bool) -> Any:
-    """Lock and return the best item with room for this worker, or None."""
+    """Lock and return the best item with room for this worker, or None.
+
+    Candidates are read without locks; then each is locked alone (``SKIP LOCKED`` on
+    PostgreSQL) and re-checked. If every candidate was held by another request for that
+    instant, the search is repeated after a few milliseconds rather than telling the worker
+    there is no work. It never waits on a row lock: a transaction holding the ledger lock
+    must never wait for an item, or two requests could deadlock.
+    """
     query = (
-        "SELECT i.id, i.external_id, i.payload, i.sensitivity, i.answers, i.leased FROM items i "
-        "WHERE i.project_id = ? AND i.is_gold = ? "
+        "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ? "
         + ("" if gold else 'AND i."full" = ? ')
         + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
-        "AND a.worker_id = ?) ORDER BY i.priority DESC, i.id LIMIT ? OFFSET ?"
-        + (" FOR UPDATE OF i SKIP LOCKED" if sql.pg else ""))
+        "AND a.worker_id = ?) ORDER BY i.priority DESC, i.id LIMIT ? OFFSET ?")
     head: tuple[Any, ...] = (project.id, gold) if gold else (project.id, gold, False)
-    opted_out = set(worker.opt_outs)
     offset = 0
+    pause = 0.002
+    deadline = time.monotonic() + LOCKED_PATIENCE_SECONDS
     while True:
-        rows = sql.all(query, (*head, worker.id, CANDIDATE_BATCH, offset))
-        for row in rows:
-            tags = sql.load(row[3]) or []
-            if opted_out and opted_out.intersection(tags):
-                continue
-            if not gold and row[4] + row[5] >= project.overlap:
-                continue
-            return (int(row[0]), row[1], sql.load(row[2]), tags, int(row[4]), int(row[5]))
-        if len(rows) < CANDIDATE_BATCH:
+        ids = [int(r[0]) for r in sql.all(query, (*head, worker.id, CANDIDATE_BATCH, offset))]
+        found, skipped = _lock_first(sql, project, worker, ids, gold=gold)
+        if found is not None:
+            return found
+        if skipped and time.monotonic() < deadline:
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+            continue
+        if len(ids) < CANDIDATE_BATCH:
             return None
         offset += CANDIDATE_BATCH
+
+
+def _lock_first(sql: Sql, project: Any, worker: _Worker, ids: list[int], *,
+                gold: bool) -> tuple[Any, list[int]]:
+    """The first of *ids* that is lockable and still fits; and the ids skipped as locked."""
+    lock = " FOR UPDATE SKIP LOCKED" if sql.pg else ""
+    opted_out = set(worker.opt_outs)
+    skipped = []
+    for item_id in ids:
+        row = sql.first("SELECT id, external_id, payload, sensitivity, answers, leased, "
+                        '"full" FROM items WHERE id = ?' + lock, (item_id,))
+        if row is None:
+            skipped.append(item_id)
+            continue
+        tags = sql.load(row[3]) or []
+        if opted_out and opted_out.intersection(tags):
+            continue
+        if not gold and (row[6] or row[4] + row[5] >= project.overlap):
+            continue
+        return (int(row[0]), row[1], sql.load(row[2]), tags, int(row[4]), int(row[5])), skipped
+    return None, skipped
 
 
 def next_item(conn: Connection, project: Any, worker_id: int, *,
@@ -231,9 +262,12 @@ class OwnAssignment:
 
 
 def own_assignment(sql: Sql, project: Any, worker_id: int, assignment_id: int) -> OwnAssignment:
+    # The row lock orders a late submit, skip or release against the expiry sweep, so the
+    # item's lease counter is lowered exactly once.
     row = sql.first(
         "SELECT id, project_id, worker_id, item_id, status, is_gold, instruction_version, "
-        "leased_at FROM assignments WHERE id = ?", (assignment_id,))
+        "leased_at FROM assignments WHERE id = ?" + (" FOR UPDATE" if sql.pg else ""),
+        (assignment_id,))
     if row is None or int(row[2]) != worker_id or int(row[1]) != project.id:
         # Another worker's assignment is reported as absent, not forbidden: ids leak nothing.
         raise NotFound(f"No assignment {assignment_id} of yours in project {project.name!r}.")
@@ -253,8 +287,9 @@ def close_lease(conn: Connection, project: Any, worker_id: int, assignment_id: i
         return  # a retried skip or release changes nothing
     if lease.status not in ("leased", "expired"):
         raise Conflict(f"Assignment {assignment_id} is already {lease.status}.")
-    sql.run("UPDATE assignments SET status = ?, closed_at = ?, skip_reason = ? WHERE id = ?",
-            (status, sql.ts(now), reason, assignment_id))
+    sql.run("UPDATE assignments SET status = ?, closed_at = ?, skip_reason = ? "
+            "WHERE id = ? AND status = ?", (status, sql.ts(now), reason, assignment_id,
+                                             lease.status))
     if lease.status == "leased" and not lease.is_gold:
         sql.run('UPDATE items SET leased = leased - 1, "full" = ? WHERE id = ?',
                 (False, lease.item_id))

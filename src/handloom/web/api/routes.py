@@ -22,7 +22,7 @@ from handloom.work.accounts import ROLES
 
 router = APIRouter(prefix="/api/v1")
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": s.ErrorBody} for code in (401, 403, 404, 409, 422)
+    code: {"model": s.ErrorBody} for code in (400, 401, 403, 404, 409, 422)
 }
 
 
@@ -193,7 +193,7 @@ def list_items(name: str, principal: PrincipalDep, store: StoreDep,
             responses=ERRORS, tags=["items"],
              openapi_extra=action("annotations.read"))
 def list_annotations(name: str, principal: PrincipalDep, store: StoreDep,
-                     after_id: Annotated[int, Query(ge=0)] = 0,
+                     after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     """Answers with pseudonymous workers (never their ids or accounts)."""
     authorize(principal, "annotations.read")
