@@ -4,6 +4,12 @@ Every row is read and validated before anything is written. The first bad row st
 import with an error naming the file, the line (or row), the field and the reason; nothing is
 stored. A valid file is written in one transaction with one ledger event that records the
 file's SHA-256, so the ledger says exactly which data entered the project.
+
+Large files take fast paths that give exactly the rows, records and errors of the general
+one: a JSONL file is decoded once and scanned line by line in place; a plain row of a kind
+whose payload model only asks for strings is checked by type instead of through Pydantic;
+rows are serialized before the write transaction opens and written through the DB-API cursor
+(``executemany`` on SQLite, ``COPY`` on PostgreSQL). Anything unusual takes the general path.
 """
 
 from __future__ import annotations
@@ -12,12 +18,16 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from json.scanner import make_scanner
 from pathlib import Path
-from typing import Any
+from types import NoneType
+from typing import Any, Optional
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from handloom import ledger
 from handloom.errors import ImportFailed, Invalid
@@ -39,17 +49,73 @@ class ImportResult:
     sha256: str
 
 
-def _read_jsonl(data: bytes, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _jsonl_line(line: bytes, source: str, number: int) -> dict[str, Any] | None:
+    """One JSONL line parsed as an object, None for a blank line, or ImportFailed."""
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ImportFailed(source, number, None, f"not valid JSON ({exc})") from None
+    if not isinstance(row, dict):
+        raise ImportFailed(source, number, None, "each line must be a JSON object")
+    return row
+
+
+def _read_jsonl_lines(data: bytes, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ImportFailed(source, number, None, f"not valid JSON ({exc})") from None
-        if not isinstance(row, dict):
-            raise ImportFailed(source, number, None, "each line must be a JSON object")
-        yield number, row
+        row = _jsonl_line(line, source, number)
+        if row is not None:
+            yield number, row
+
+
+_LINE_TAIL = re.compile(r"[ \t\r]*")
+
+
+def _read_jsonl(data: bytes, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a JSONL file, exactly as ``json.loads`` of each line would give them.
+
+    The fast path decodes the file once and runs the JSON scanner over each line in place
+    (no line copies, no per-call overhead of ``json.loads``); any line it is not sure about
+    (leading whitespace, not an object, a parse error, anything after the object) goes
+    through :func:`_jsonl_line`, the plain per-line parser, so rows and errors are the same.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if not text or text[0] == "\ufeff":  # not strict UTF-8, or a BOM: the plain path
+        yield from _read_jsonl_lines(data, source)
+        return
+    decoder = json.JSONDecoder()
+    scan: Callable[[str, int], tuple[Any, int]] = make_scanner(decoder)  # type: ignore[arg-type]
+    tail = _LINE_TAIL.match
+    find = text.find
+    size = len(text)
+    pos = 0
+    number = 0
+    while pos < size:
+        number += 1
+        stop = find("\n", pos)
+        if stop < 0:
+            stop = size
+        if text[pos] == "{":
+            try:
+                row, end = scan(text, pos)
+            except (StopIteration, json.JSONDecodeError):
+                end = -1
+            if end >= 0 and end != stop:
+                after = tail(text, end)
+                end = after.end() if after is not None else end
+            if end == stop:
+                yield number, row
+                pos = stop + 1
+                continue
+        if stop > pos:
+            line = _jsonl_line(text[pos:stop].encode("utf-8"), source, number)
+            if line is not None:
+                yield number, line
+        pos = stop + 1
 
 
 def _read_csv(data: bytes, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -113,7 +179,8 @@ def _read_hf(name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         import datasets
     except ImportError:
-        raise Invalid("Importing hf:NAME needs the optional extra: pip install 'handloom[hf]'.")
+        raise Invalid(
+            "Importing hf:NAME needs the optional extra: pip install 'handloom[hf]'.") from None
     spec, _, split = name.partition(":")
     path = Path(spec)
     try:
@@ -129,7 +196,8 @@ def _read_hf(name: str) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, dict(row)
 
 
-def read_rows(source: str, data: bytes | None = None) -> tuple[Iterator[tuple[int, dict[str, Any]]], str]:
+def read_rows(source: str, data: bytes | None = None
+              ) -> tuple[Iterator[tuple[int, dict[str, Any]]], str]:
     """Rows of *source* (a path, or ``hf:NAME``) as (line or row number, dict), and the
     SHA-256 of its bytes. *data* may hold the bytes already (an upload)."""
     if source.startswith("hf:"):
@@ -138,7 +206,8 @@ def read_rows(source: str, data: bytes | None = None) -> tuple[Iterator[tuple[in
         try:
             data = Path(source).read_bytes()
         except OSError as exc:
-            raise ImportFailed(source, None, None, f"cannot read the file ({exc.strerror})") from None
+            raise ImportFailed(source, None, None,
+                               f"cannot read the file ({exc.strerror})") from None
     digest = hashlib.sha256(data).hexdigest()
     suffix = Path(source).suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
@@ -205,15 +274,185 @@ def _validate_row(kind: TaskKind, categories: set[str], source: str, number: int
     }
 
 
+_SCALARS = frozenset({str, int, float, bool, NoneType})
+_NOT_PAYLOAD = frozenset(RESERVED) - {"id"}
+_PLAIN_DEPTH = 32
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """True for JSON data (str, numbers, booleans, None, lists and dicts of them)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if depth >= _PLAIN_DEPTH:
+        return False
+    if kind is list:
+        return all(_plain(v, depth + 1) for v in value)
+    if kind is dict:
+        return all(type(k) in _SCALARS and _plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+_Fields = tuple[tuple[str, bool], ...]
+
+
+def _simple_payload(kind: TaskKind) -> _Fields | None:
+    """The (name, required) fields of *kind*'s payload model when validating a payload of
+    JSON data can only check that those fields are strings (or None, when optional) and then
+    returns the payload unchanged; None when the model does more (constraints, validators,
+    aliases, other types, a ``check_payload``), and every row must take the full validator.
+    """
+    cls = type(kind)
+    if (cls.validate_payload is not TaskKind.validate_payload
+            or cls.check_payload is not TaskKind.check_payload
+            or "validate_payload" in vars(kind) or "check_payload" in vars(kind)):
+        return None
+    model = kind.payload_model
+    config = dict(model.model_config)
+    if set(config) - {"extra", "title"} or config.get("extra", "ignore") not in ("allow", "ignore"):
+        return None
+    decorators = getattr(model, "__pydantic_decorators__", None)
+    if decorators is None or getattr(model, "__pydantic_post_init__", True) is not None:
+        return None
+    for name in ("validators", "field_validators", "root_validators", "model_validators",
+                 "field_serializers", "model_serializers", "computed_fields"):
+        if getattr(decorators, name, None):
+            return None
+    fields: list[tuple[str, bool]] = []
+    for name, info in model.model_fields.items():
+        if (info.alias is not None or info.validation_alias is not None or info.metadata
+                or info.default_factory is not None or info.exclude):
+            return None
+        if info.annotation is str and info.is_required():
+            fields.append((name, True))
+        elif info.annotation in (str | None, Optional[str]) and info.default is None:  # noqa: UP045
+            fields.append((name, False))
+        else:
+            return None
+    return tuple(fields)
+
+
+def _fast_payload(row: Any, fields: _Fields, seen: dict[str, int],
+                  number: int) -> tuple[str, dict[str, Any]] | None:
+    """(external id, payload) exactly as :func:`_validate_row` would give them for a plain
+    row (an id, payload fields of JSON data, no sensitivity, gold or priority), or None, and
+    nothing changed, for every other row: the full validator then takes it (and finds the
+    exact error of a bad one)."""
+    if type(row) is not dict or not _NOT_PAYLOAD.isdisjoint(row):
+        return None
+    raw_id = row.get("id")
+    if type(raw_id) is str:
+        if len(raw_id) > 300 or not raw_id.strip():
+            return None
+        external_id = raw_id
+    elif type(raw_id) is int:
+        external_id = str(raw_id)
+        if len(external_id) > 300:
+            return None
+    else:
+        return None
+    if external_id in seen:
+        return None
+    payload = row.copy()
+    del payload["id"]
+    for name, required in fields:
+        value = payload.get(name)
+        if type(value) is not str and (required or value is not None):
+            return None
+    for value in payload.values():
+        if type(value) not in _SCALARS and not _plain(value):
+            return None
+    seen[external_id] = number
+    return external_id, payload
+
+
 def validate_rows(project: Any, kind: TaskKind, rows: Iterator[tuple[int, dict[str, Any]]],
                   source: str, existing_ids: set[str], progress: Progress | None = None
                   ) -> list[dict[str, Any]]:
-    """Every row validated, or :class:`ImportFailed` for the first bad one."""
+    """Every row validated, or :class:`ImportFailed` for the first bad one.
+
+    Plain rows of a kind with a simple payload model take a fast check that gives the same
+    record as the full validator; every other row (and every row that fails the fast check)
+    goes through the full validator, so records and errors are exactly the same.
+    """
     categories = set(project.content_categories or [])
     seen: dict[str, int] = dict.fromkeys(existing_ids, -1)
     out: list[dict[str, Any]] = []
+    append = out.append
+    fields = _simple_payload(kind)
     for number, row in rows:
-        out.append(_validate_row(kind, categories, source, number, row, seen))
+        fast = _fast_payload(row, fields, seen, number) if fields is not None else None
+        if fast is not None:
+            append({"external_id": fast[0], "payload": fast[1], "sensitivity": [],
+                    "gold_answer": None, "is_gold": False, "priority": 0})
+        else:
+            append(_validate_row(kind, categories, source, number, row, seen))
+        if progress is not None and len(out) % 10000 == 0:
+            progress(len(out))
+    if not out:
+        raise ImportFailed(source, None, None, "the file holds no items")
+    return out
+
+
+# A validated row ready for the database: external id, payload, sensitivity and gold answer
+# as JSON text (gold None for none), is_gold, priority.
+_Values = tuple[str, str, str, str | None, bool, int]
+
+
+def _json_serializer(dialect: Any) -> Callable[[Any], str]:
+    """The function SQLAlchemy's JSON type serializes with on *dialect*."""
+    return getattr(dialect, "_json_serializer", None) or json.dumps
+
+
+def _plain_encoder(dumps: Callable[[Any], str]) -> Callable[[Any], str]:
+    """*dumps* for JSON data. For the standard ``json.dumps`` this is one reused C encoder,
+    which gives the same text without building an encoder per call (no circular check: JSON
+    data that :func:`_plain` accepted has no cycles)."""
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if dumps is not json.dumps or make_encoder is None:
+        return dumps
+    encode = make_encoder(
+        None, json.encoder.JSONEncoder().default, json.encoder.encode_basestring_ascii, None,
+        ": ", ", ", False, False, True)
+
+    def plain_dumps(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return plain_dumps
+
+
+def _values(record: dict[str, Any], dumps: Callable[[Any], str], no_tags: str) -> _Values:
+    gold = record["gold_answer"]
+    tags = record["sensitivity"]
+    return (record["external_id"], dumps(record["payload"]), dumps(tags) if tags else no_tags,
+            None if gold is None else dumps(gold), bool(record["is_gold"]), record["priority"])
+
+
+def _prepare(project: Any, kind: TaskKind, rows: Iterator[tuple[int, dict[str, Any]]],
+             source: str, existing_ids: set[str], dumps: Callable[[Any], str],
+             progress: Progress | None, *, nul_free_ids: bool = False) -> list[_Values]:
+    """:func:`validate_rows`, with each row made ready for the database (JSON serialized)
+    while no transaction is open; the same rows, errors and progress calls.
+
+    With *nul_free_ids* (PostgreSQL, whose text columns cannot hold the NUL character) an id
+    containing "\\u0000" is refused as a bad row instead of failing in the database."""
+    categories = set(project.content_categories or [])
+    seen: dict[str, int] = dict.fromkeys(existing_ids, -1)
+    out: list[_Values] = []
+    append = out.append
+    fields = _simple_payload(kind)
+    plain_dumps = _plain_encoder(dumps)
+    no_tags = dumps([])
+    for number, row in rows:
+        fast = _fast_payload(row, fields, seen, number) if fields is not None else None
+        if fast is not None:
+            append((fast[0], plain_dumps(fast[1]), no_tags, None, False, 0))
+        else:
+            record = _validate_row(kind, categories, source, number, row, seen)
+            append(_values(record, dumps, no_tags))
+        if nul_free_ids and "\x00" in out[-1][0]:
+            raise ImportFailed(source, number, "id", "an id must not contain the NUL character "
+                               "(\\u0000); PostgreSQL cannot store it")
         if progress is not None and len(out) % 10000 == 0:
             progress(len(out))
     if not out:
@@ -226,27 +465,121 @@ def existing_external_ids(conn: Connection, project_id: int) -> set[str]:
                             .where(items.c.project_id == project_id)).scalars())
 
 
+# The columns an import writes; every other column of items with a Python-side default gets
+# that default (one value for the whole import), and the rest their server default or NULL.
+_ITEM_COLUMNS = ("project_id", "external_id", "payload", "sensitivity", "gold_answer", "is_gold",
+                 "priority", "answers", "leased", "full", "created_at")
+_CHUNK = 20000
+
+
+def _bind(dialect: Any, column: str, value: Any) -> Any:
+    """*value* as SQLAlchemy binds it for ``items.<column>`` on *dialect*."""
+    process = items.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process is not None else value
+
+
+def _defaulted_columns(dialect: Any) -> list[tuple[str, Any]] | None:
+    """(column, bound value) for the other columns of items that have a Python default;
+    None when one has a default that is not a plain value (left to SQLAlchemy Core)."""
+    out = []
+    for column in items.columns:
+        default = column.default
+        if column.name in _ITEM_COLUMNS or column.primary_key or default is None:
+            continue
+        if getattr(default, "is_scalar", False):
+            value = default.arg  # type: ignore[attr-defined]
+        elif getattr(default, "is_callable", False):
+            value = default.arg(None)  # type: ignore[attr-defined]
+        else:
+            return None
+        out.append((column.name, _bind(dialect, column.name, value)))
+    return out
+
+
+def _raw_supported(dialect: Any) -> bool:
+    """Whether :func:`_insert_values` knows this database and driver."""
+    return ((dialect.name, dialect.driver) in (("sqlite", "pysqlite"), ("postgresql", "psycopg"))
+            and _defaulted_columns(dialect) is not None)
+
+
+def _insert_values(conn: Connection, project_id: int, values: list[_Values], now: Any,
+                   progress: Progress | None) -> None:
+    """Insert prepared rows through the DB-API cursor, in chunks.
+
+    SQLite: ``executemany`` of tuples, with booleans and the creation time bound once as
+    SQLAlchemy's SQLite types store them (0/1, 'YYYY-MM-DD HH:MM:SS.ffffff'). PostgreSQL
+    (psycopg): ``COPY items (...) FROM STDIN``, psycopg adapting the values. Errors are
+    SQLAlchemy's (a duplicate id raises IntegrityError), as through SQLAlchemy Core.
+    """
+    dialect = conn.dialect
+    extra = _defaulted_columns(dialect) or []
+    constants = tuple(value for _, value in extra)
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c) for c in (*_ITEM_COLUMNS, *(c for c, _ in extra)))
+    table = dialect.identifier_preparer.format_table(items)
+    total = len(values)
+    if dialect.name == "sqlite":
+        true, false = _bind(dialect, "is_gold", True), _bind(dialect, "is_gold", False)
+        created = _bind(dialect, "created_at", now)
+        marks = ", ".join("?" * (len(_ITEM_COLUMNS) + len(extra)))
+        statement = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        for start in range(0, total, _CHUNK):
+            conn.exec_driver_sql(statement, [
+                (project_id, external_id, payload, tags, gold, true if is_gold else false,
+                 priority, 0, 0, false, created, *constants)
+                for external_id, payload, tags, gold, is_gold, priority
+                in values[start:start + _CHUNK]])
+            if progress is not None:
+                progress(min(start + _CHUNK, total))
+        return
+    import psycopg
+
+    statement = f"COPY {table} ({columns}) FROM STDIN"
+    try:
+        with conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(statement) as copy:
+                write = copy.write_row
+                for start in range(0, total, _CHUNK):
+                    for external_id, payload, tags, gold, is_gold, priority in (
+                            values[start:start + _CHUNK]):
+                        write((project_id, external_id, payload, tags, gold, is_gold,
+                               priority, 0, 0, False, now, *constants))
+                    if progress is not None and start + _CHUNK < total:
+                        progress(start + _CHUNK)
+    except psycopg.Error as exc:  # raised as SQLAlchemy raises it (IntegrityError, DataError …)
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error,
+                                  dialect=dialect) from exc
+    if progress is not None:  # the last chunk is done once the server has taken the copy
+        progress(total)
+
+
+def _record_import(conn: Connection, project: Any, *, source: str, digest: str, actor: str,
+                   n_items: int, n_gold: int, first_id: str, last_id: str) -> ImportResult:
+    ledger.append(conn, "items.imported", actor=actor, project_id=project.id,
+                  body={"project": project.id, "source": Path(source).name, "sha256": digest,
+                        "items": n_items, "gold": n_gold,
+                        "first_id": first_id, "last_id": last_id})
+    return ImportResult(project.name, source, n_items, n_gold, digest)
+
+
 def insert_items(conn: Connection, project: Any, rows: list[dict[str, Any]], *, source: str,
                  digest: str, actor: str, progress: Progress | None = None) -> ImportResult:
     now = utcnow()
-    chunk = 20000
-    for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        for r in part:
-            r["project_id"] = project.id
-            r["answers"] = 0
-            r["leased"] = 0
-            r["full"] = False
-            r["created_at"] = now
-        conn.execute(items.insert(), part)
-        if progress is not None:
-            progress(min(start + chunk, len(rows)))
-    n_gold = sum(1 for r in rows if r["is_gold"])
-    ledger.append(conn, "items.imported", actor=actor, project_id=project.id,
-                  body={"project": project.id, "source": Path(source).name, "sha256": digest,
-                        "items": len(rows), "gold": n_gold,
-                        "first_id": rows[0]["external_id"], "last_id": rows[-1]["external_id"]})
-    return ImportResult(project.name, source, len(rows), n_gold, digest)
+    if _raw_supported(conn.dialect):
+        dumps = _json_serializer(conn.dialect)
+        no_tags = dumps([])
+        _insert_values(conn, project.id, [_values(r, dumps, no_tags) for r in rows], now,
+                       progress)
+    else:
+        for start in range(0, len(rows), _CHUNK):
+            part = [{**r, "project_id": project.id, "answers": 0, "leased": 0, "full": False,
+                     "created_at": now} for r in rows[start:start + _CHUNK]]
+            conn.execute(items.insert(), part)
+            if progress is not None:
+                progress(min(start + _CHUNK, len(rows)))
+    return _record_import(conn, project, source=source, digest=digest, actor=actor,
+                          n_items=len(rows), n_gold=sum(1 for r in rows if r["is_gold"]),
+                          first_id=rows[0]["external_id"], last_id=rows[-1]["external_id"])
 
 
 def import_items(
@@ -261,11 +594,10 @@ def import_items(
 ) -> ImportResult:
     """Import a file, an upload (*data*) or in-memory *rows* into a project, all or nothing.
 
-    Validation runs outside the write transaction so a long import blocks nobody; the write
-    re-checks ids under the database's unique index.
+    Validation (and, on SQLite and PostgreSQL, serializing each row for the database) runs
+    outside the write transaction so a long import blocks nobody; the write re-checks ids
+    under the database's unique index.
     """
-    from sqlalchemy.exc import IntegrityError
-
     from handloom.work.projects import get_project, kind_of
 
     with store.read() as conn:
@@ -279,11 +611,21 @@ def import_items(
             (i, r if isinstance(r, dict) else {}) for i, r in enumerate(rows, start=1))
     else:
         iterator, digest = read_rows(source, data)
-    valid = validate_rows(project, kind, iterator, source, existing, progress)
+    dialect = store.engine.dialect
     try:
+        if not _raw_supported(dialect):
+            valid = validate_rows(project, kind, iterator, source, existing, progress)
+            with store.write() as conn:
+                return insert_items(conn, project, valid, source=source, digest=digest,
+                                    actor=actor, progress=progress)
+        values = _prepare(project, kind, iterator, source, existing,
+                          _json_serializer(dialect), progress,
+                          nul_free_ids=dialect.name == "postgresql")
         with store.write() as conn:
-            return insert_items(conn, project, valid, source=source, digest=digest, actor=actor,
-                                progress=progress)
+            _insert_values(conn, project.id, values, utcnow(), progress)
+            return _record_import(conn, project, source=source, digest=digest, actor=actor,
+                                  n_items=len(values), n_gold=sum(1 for v in values if v[4]),
+                                  first_id=values[0][0], last_id=values[-1][0])
     except IntegrityError:
         raise ImportFailed(source, None, "id", "an item id was imported by someone else while "
                            "this file was being checked") from None
