@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,16 +85,18 @@ def _valid(kind: TaskKind, answer: Answer, payload: dict[str, Any], *,
 
 
 # ------------------------------------------------------------------ makers
-class Maker:
+class Maker(ABC):
     """Heuristics for one kind; the defaults suit kinds without free text."""
 
+    @abstractmethod
     def consensus(self, kind: Any, payload: dict[str, Any], tags: list[str],
                   rng: random.Random) -> Answer:
-        raise NotImplementedError
+        """The answer most workers would give."""
 
+    @abstractmethod
     def variant(self, kind: Any, base: Answer, payload: dict[str, Any], tags: list[str],
                 rng: random.Random) -> Answer:
-        raise NotImplementedError
+        """A plausible dissenting answer."""
 
     def dress(self, kind: Any, base: Answer, payload: dict[str, Any], tags: list[str],
               rng: random.Random) -> Answer:
