@@ -107,8 +107,12 @@ class Tab:
         self.go("/login")
         self.page.fill("#username", username)
         self.page.fill("#password", password)
-        self.page.keyboard.press("Enter")
+        # Wait for the sign-in's own navigation: "networkidle" alone can be met by the login
+        # page before the POST starts, and a following go() then races the redirect.
+        with self.page.expect_navigation():
+            self.page.keyboard.press("Enter")
         self.page.wait_for_load_state("networkidle")
+        assert "/login" not in self.page.url, f"signing in as {username} failed"
 
 
 @pytest.fixture
@@ -123,7 +127,8 @@ def tab(browser: Any, demo_site: Site, request: pytest.FixtureRequest) -> Iterat
     t = Tab(page, demo_site.url, out)
     page.on("console", lambda m: t.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: t.errors.append(str(e)))
-    page.on("dialog", lambda d: t.errors.append(f"a dialog opened: {d.message}"))
+    page.on("dialog", lambda d: (t.errors.append(f"a dialog opened: {d.message}"),
+                                 d.dismiss()))
     try:
         yield t
     finally:

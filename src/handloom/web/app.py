@@ -42,7 +42,8 @@ _TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 409: "No
 def _wants_html(request: Request) -> bool:
     """Pages get HTML error pages; the API and the page's own JSON calls get JSON."""
     path = request.url.path
-    return not path.startswith(("/api/", "/ui/")) and request.method == "GET"
+    return (request.method == "GET" and not path.startswith(("/api/", "/ui/"))
+            and "text/html" in request.headers.get("accept", ""))
 
 
 def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
@@ -91,7 +92,12 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
                             status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_html(request):
+            return page("pages/error.html", template_context(
+                request, None, title=_TITLES.get(exc.status_code, "Something went wrong"),
+                message="There is no page at this address."
+                if exc.status_code == 404 else str(exc.detail)), status_code=exc.status_code)
         messages: dict[int, str] = {
             404: "No such endpoint. The API lives under /api/v1; see /api/v1/openapi.json.",
             405: "This endpoint does not accept that HTTP method.",

@@ -22,6 +22,15 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# The interactive API reference (Swagger UI, /api/docs) loads its script and styles from a
+# CDN and starts with an inline script. It shows no item content, so it alone gets them.
+DOCS_PATH = "/api/docs"
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -41,11 +50,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        headers = HEADERS
+        if scope.get("path") == DOCS_PATH:
+            headers = [(b"content-security-policy", DOCS_CSP.encode()), *HEADERS[1:]]
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in HEADERS if k not in present
+                    (k, v) for k, v in headers if k not in present
                 ]
             await send(message)
 
