@@ -160,6 +160,8 @@ def _pick(sql: Sql, project: Any, worker: _Worker, *, gold: bool) -> Any:
     there is no work. It never waits on a row lock: a transaction holding the ledger lock
     must never wait for an item, or two requests could deadlock.
     """
+    if not sql.pg:
+        return _pick_single_writer(sql, project, worker, gold=gold)
     query = (
         "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ? "
         + ("" if gold else 'AND i."full" = ? ')
@@ -179,6 +181,31 @@ def _pick(sql: Sql, project: Any, worker: _Worker, *, gold: bool) -> Any:
             pause = min(pause * 2, 0.05)
             continue
         if len(ids) < CANDIDATE_BATCH:
+            return None
+        offset += CANDIDATE_BATCH
+
+
+def _pick_single_writer(sql: Sql, project: Any, worker: _Worker, *, gold: bool) -> Any:
+    """SQLite: this transaction is the only writer, so candidates need no locks and the
+    first that fits is taken straight from one query."""
+    query = (
+        "SELECT i.id, i.external_id, i.payload, i.sensitivity, i.answers, i.leased FROM items i "
+        "WHERE i.project_id = ? AND i.is_gold = ? "
+        + ("" if gold else 'AND i."full" = 0 ')
+        + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
+        "AND a.worker_id = ?) ORDER BY i.priority DESC, i.id LIMIT ? OFFSET ?")
+    opted_out = set(worker.opt_outs)
+    offset = 0
+    while True:
+        rows = sql.all(query, (project.id, gold, worker.id, CANDIDATE_BATCH, offset))
+        for row in rows:
+            tags = sql.load(row[3]) or []
+            if opted_out and opted_out.intersection(tags):
+                continue
+            if not gold and row[4] + row[5] >= project.overlap:
+                continue
+            return (int(row[0]), row[1], sql.load(row[2]), tags, int(row[4]), int(row[5]))
+        if len(rows) < CANDIDATE_BATCH:
             return None
         offset += CANDIDATE_BATCH
 
