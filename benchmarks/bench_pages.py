@@ -19,6 +19,7 @@ import re
 import statistics
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -85,7 +86,8 @@ async def measure(store: Store, cycles: int) -> dict[str, list[float]]:
             done = await client.post(
                 f"/ui/projects/speed/assignments/{assignment['assignment_id']}/submit",
                 headers=headers, json={"answer": {"label": "toxic"},
-                                       "idempotency_key": f"k{i}", "active_seconds": 3.0})
+                                       "idempotency_key": uuid.uuid4().hex,
+                                       "active_seconds": 3.0})
             timings["submit"].append(time.perf_counter() - t0)
             assert done.status_code == 200, done.text
     return timings
