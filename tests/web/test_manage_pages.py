@@ -19,6 +19,7 @@ import httpx
 import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
+from web_helpers import csrf_of, signed_in_client
 
 from factories import answer_all, import_rows, make_project, text_items
 from handloom.disclose.privacy import pseudonym
@@ -67,20 +68,10 @@ def seeded(store: Store) -> Store:
     return store
 
 
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found, "no CSRF field in the page"
-    return found.group(1)
-
-
 @contextmanager
 def sign_in(base: str, username: str) -> Iterator[httpx.Client]:
     """A client signed in as *username* through the login form."""
-    with httpx.Client(base_url=base, timeout=30.0) as client:
-        form = client.get("/login")
-        reply = client.post("/login", data={"username": username, "password": PASSWORD,
-                                            "csrf": csrf_of(form.text), "next": "/manage"})
-        assert reply.status_code == 303, reply.text
+    with signed_in_client(base, username, PASSWORD, "/manage") as client:
         yield client
 
 

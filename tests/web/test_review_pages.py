@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from sqlalchemy import func, select
+from web_helpers import csrf_of, signed_in_client
 
 from factories import add_workers, answer_all, import_rows, make_project, text_items
 from handloom import ledger
@@ -44,20 +45,10 @@ def seeded(store: Store) -> Store:
     return store
 
 
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "no CSRF field in the page"
-    return found.group(1)
-
-
 @contextmanager
 def sign_in(base: str, username: str) -> Iterator[httpx.Client]:
     """A client signed in as *username* through the login form."""
-    with httpx.Client(base_url=base, timeout=30.0) as client:
-        form = client.get("/login")
-        reply = client.post("/login", data={"username": username, "password": PASSWORD,
-                                            "csrf": csrf_of(form.text), "next": "/review"})
-        assert reply.status_code == 303, reply.text
+    with signed_in_client(base, username, PASSWORD, "/review") as client:
         yield client
 
 

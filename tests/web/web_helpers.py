@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,3 +238,22 @@ def json_error(response: Any, status: int) -> dict[str, Any]:
     assert isinstance(body.get("error"), str) and body["error"], body
     assert isinstance(body.get("message"), str) and body["message"], body
     return body
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of a page's form."""
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+@contextmanager
+def signed_in_client(base: str, username: str, password: str,
+                     next_path: str = "/") -> Iterator[httpx.Client]:
+    """An HTTP client signed in as *username* through the login form (a browser session)."""
+    with httpx.Client(base_url=base, timeout=30.0) as client:
+        form = client.get("/login")
+        reply = client.post("/login", data={"username": username, "password": password,
+                                            "csrf": csrf_of(form.text), "next": next_path})
+        assert reply.status_code == 303, reply.text
+        yield client

@@ -41,9 +41,12 @@ _TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 409: "No
 
 def _wants_html(request: Request) -> bool:
     """Pages get HTML error pages; the API and the page's own JSON calls get JSON."""
-    path = request.url.path
-    return (request.method == "GET" and not path.startswith(("/api/", "/ui/"))
-            and "text/html" in request.headers.get("accept", ""))
+    return request.method == "GET" and not request.url.path.startswith(("/api/", "/ui/"))
+
+
+def _browser_navigation(request: Request) -> bool:
+    """An unknown address typed into a browser (it asks for HTML), not an API client."""
+    return _wants_html(request) and "text/html" in request.headers.get("accept", "")
 
 
 def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
@@ -93,7 +96,7 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if _wants_html(request):
+        if _browser_navigation(request):
             return page("pages/error.html", template_context(
                 request, None, title=_TITLES.get(exc.status_code, "Something went wrong"),
                 message="There is no page at this address."
