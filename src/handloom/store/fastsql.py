@@ -39,7 +39,7 @@ class Sql:
             self._json = Json
 
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        """Execute *sql* written with ``?`` placeholders; returns the cursor."""
+        """Execute *sql* written with ``?`` parameter markers; returns the cursor."""
         self._cur.execute(_pg_sql(sql) if self.pg else sql, params)
         return self._cur
 
