@@ -25,15 +25,7 @@ from handloom.web.pages import router as pages_router
 from handloom.web.pages.render import STATIC_DIR, page
 from handloom.web.pages.session import LoginRequired, session_secret, template_context
 from handloom.web.security import SecurityHeaders
-from handloom.web.work_loop import WorkLoopApp
-
-
-def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
-    err = exc.errors()[0]
-    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-    field = ".".join(loc)
-    return field, f"{field or 'request'}: {err.get('msg', 'invalid')}"
-
+from handloom.web.work_loop import WorkLoopApp, validation_error_body
 
 _TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 409: "Not now",
            422: "That did not work"}
@@ -90,9 +82,7 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        field, message = _validation_message(exc)
-        return JSONResponse({"error": "invalid", "message": message, "field": field or None},
-                            status_code=422)
+        return JSONResponse(validation_error_body(exc.errors()), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -83,10 +83,12 @@ async def close(writes: WriteQueue, name: str, assignment_id: int, principal: Pr
     return {"assignment_id": assignment_id, "status": status}
 
 
-def validation_error_body(exc: ValidationError) -> dict[str, Any]:
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in err.get("loc", ()))
-    return {"error": "invalid", "message": f"{field or 'request'}: {err['msg']}",
+def validation_error_body(errors: Sequence[Any]) -> dict[str, Any]:
+    """The JSON error for a request that failed validation, naming the first bad field
+    (without FastAPI's "body"/"query"/"path" prefix)."""
+    err = errors[0]
+    field = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+    return {"error": "invalid", "message": f"{field or 'request'}: {err.get('msg', 'invalid')}",
             "field": field or None}
 
 
@@ -143,7 +145,7 @@ class WorkLoopApp:
         except HandloomError as exc:
             return exc.status, exc.to_dict()
         except ValidationError as exc:
-            return 422, validation_error_body(exc)
+            return 422, validation_error_body(exc.errors())
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from handloom.disclose.privacy import pseudonym
+from handloom.errors import NotFound
 from handloom.store import schema
 from handloom.store.db import as_utc
 from handloom.store.schema import assignments, items, projects, workers
@@ -60,6 +61,15 @@ def own_assignments(conn: Connection, worker_id: int, *, limit: int = 100) -> li
          "expires_at": as_utc(r.expires_at).isoformat()}
         for r in rows
     ]
+
+
+def open_project_card(conn: Connection, worker_id: int, name: str) -> dict[str, Any]:
+    """The card of project *name* if it is open to this worker; NotFound otherwise (a
+    worker learns nothing about projects that are not open to them)."""
+    for card in worker_project_cards(conn, worker_id):
+        if card["name"] == name:
+            return card
+    raise NotFound(f"No project {name!r} is open to you.")
 
 
 def worker_project_cards(conn: Connection, worker_id: int) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from starlette.background import BackgroundTask
 
 from handloom import ledger
 from handloom.disclose.dataset import FORMATS, export_project
-from handloom.errors import Invalid, NotFound
+from handloom.errors import Invalid
 from handloom.kinds.base import kind_catalog
 from handloom.web import work_loop
 from handloom.web.api import schemas as s
@@ -94,10 +94,7 @@ def show_project(name: str, principal: PrincipalDep, store: StoreDep) -> dict[st
     with store.read() as conn:
         project = projects.get_project(conn, name)
         if principal.role == "worker":
-            open_to_worker = {c["name"] for c in
-                              views.worker_project_cards(conn, _worker_id(principal))}
-            if name not in open_to_worker:
-                raise NotFound(f"No project {name!r} is open to you.")
+            views.open_project_card(conn, _worker_id(principal), name)
         described = projects.describe_project(conn, project)
     if principal.role == "worker":
         hidden = ("items", "gold_items", "done", "in_progress", "waiting", "answers", "leased",

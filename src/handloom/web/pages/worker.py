@@ -16,7 +16,6 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from handloom.errors import NotFound
 from handloom.labor import guidelines, timekeeping
 from handloom.store.schema import instruction_versions
 from handloom.web import work_loop
@@ -54,10 +53,7 @@ class ReadBody(BaseModel):
 def _open_card(store: Any, principal: Principal, name: str) -> dict[str, Any]:
     worker_id = work_loop.worker_of(principal, "work.next")
     with store.read() as conn:
-        for card in views.worker_project_cards(conn, worker_id):
-            if card["name"] == name:
-                return card
-    raise NotFound(f"No project {name!r} is open to you.")
+        return views.open_project_card(conn, worker_id, name)
 
 
 @router.get("/")
