@@ -1,0 +1,1 @@
+"""Quality engine: truth inference and agreement, pure numpy; knows nothing of the database."""
