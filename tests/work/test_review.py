@@ -20,7 +20,7 @@ ANSWERS: dict[str, list[dict[str, Any]]] = {
     "item-2": [T, N, T],
     "item-3": [N, U, N],
     "item-4": [U, U, U],
-    "g-1": [T, N, U],  # gold: never queued, however much it is disputed
+    "g-1": [T, T, T],  # gold answered rightly by all: not queued (a miss would queue it)
 }
 
 

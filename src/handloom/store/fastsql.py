@@ -43,6 +43,11 @@ class Sql:
         self._cur.execute(_pg_sql(sql) if self.pg else sql, params)
         return self._cur
 
+    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Execute *sql* once per parameter tuple in *rows* (``executemany``)."""
+        if rows:
+            self._cur.executemany(_pg_sql(sql) if self.pg else sql, rows)
+
     def first(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         return self.run(sql, params).fetchone()
 

@@ -121,6 +121,13 @@ projects = Table(
     Column("lease_seconds", Integer, nullable=False, default=600),
     Column("priority", Integer, nullable=False, default=0),
     Column("required_qualifications", JSON, nullable=False, default=list),
+    # Quality: how answers are combined, when an item goes to a reviewer, dynamic overlap and
+    # the qualification test (migration 0002).
+    Column("aggregation_method", String(20), nullable=False, default="ds", server_default="ds"),
+    Column("review_threshold", Float, nullable=False, default=0.9, server_default="0.9"),
+    Column("max_overlap", Integer, nullable=True),  # None: overlap is fixed
+    Column("qualification_size", Integer, nullable=False, default=0, server_default="0"),
+    Column("qualification_pass", Float, nullable=False, default=0.8, server_default="0.8"),
     # Current instruction version, kept with the project so routing reads it with the project.
     Column("instruction_version", Integer, nullable=False, default=0),
     Column("pseudonym_secret", String(64), nullable=False),
@@ -178,9 +185,20 @@ items = Table(
     # True once answers + leased reach the overlap: routing scans only items with room.
     Column("full", Boolean, nullable=False, default=False),
     Column("final_answer", JSON_OR_NULL, nullable=True),  # set by adjudication
+    # Gold items reserved for the qualification test (never served as ordinary gold).
+    Column("is_qualification", Boolean, nullable=False, default=False, server_default="0"),
+    # Answers asked for beyond the project's overlap by dynamic overlap.
+    Column("extra_answers", Integer, nullable=False, default=0, server_default="0"),
+    # The latest aggregate: answer, posterior confidence and the method that produced it.
+    Column("agg_answer", JSON_OR_NULL, nullable=True),
+    Column("agg_confidence", Float, nullable=True),
+    Column("agg_method", String(20), nullable=True),
+    # Waiting for a reviewer: low_confidence | gold_failed (None once no longer waiting).
+    Column("review_reason", String(20), nullable=True),
     _ts("created_at"),
     UniqueConstraint("project_id", "external_id", name="uq_items_project_external_id"),
 )
+Index("ix_items_review", items.c.project_id, items.c.review_reason, items.c.id)
 Index(
     "ix_items_routing",
     items.c.project_id, items.c.is_gold, items.c.full, items.c.priority.desc(), items.c.id,
@@ -243,6 +261,36 @@ reviews = Table(
     Column("final_answer", JSON, nullable=False),
     Column("reason", Text, nullable=False),
     _ts("created_at"),
+)
+
+worker_scores = Table(
+    "worker_scores",
+    metadata,
+    # How a worker is judged in a project; shown to the worker. Gold figures are kept up to
+    # date at each gold answer; agreement and skill at each aggregation run.
+    Column("project_id", ForeignKey("projects.id"), primary_key=True),
+    Column("worker_id", ForeignKey("workers.id"), primary_key=True),
+    Column("gold_answered", Integer, nullable=False, default=0),
+    Column("gold_correct", Integer, nullable=False, default=0),
+    Column("agreement", Float, nullable=True),  # share of answers equal to the aggregate
+    Column("agreement_n", Integer, nullable=False, default=0),
+    Column("skill", Float, nullable=True),  # the aggregation method's estimate of accuracy
+    Column("method", String(20), nullable=True),
+    _ts("updated_at"),
+)
+
+qualification_results = Table(
+    "qualification_results",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False),
+    Column("answered", Integer, nullable=False),
+    Column("correct", Integer, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("pass_mark", Float, nullable=False),
+    _ts("completed_at"),
+    UniqueConstraint("project_id", "worker_id", name="uq_qualification_results_project_worker"),
 )
 
 # ---------------------------------------------------------------- labor layer

@@ -35,7 +35,7 @@ from handloom.kinds.base import KindError, TaskKind
 from handloom.store.db import utcnow
 from handloom.store.schema import items
 
-RESERVED = ("id", "sensitivity", "gold", "priority")
+RESERVED = ("id", "sensitivity", "gold", "priority", "qualification")
 JSON_SUFFIX = ":json"
 Progress = Callable[[int], None]
 
@@ -146,6 +146,8 @@ def _read_csv(data: bytes, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
                 out[key] = cell
             elif key == "gold":
                 out[key] = _maybe_json(cell) if cell != "" else None
+            elif key == "qualification":
+                out[key] = cell
             else:
                 out[key] = cell
         yield number, out
@@ -268,10 +270,28 @@ def _validate_row(kind: TaskKind, categories: set[str], source: str, number: int
             gold_answer = kind.validate_answer(gold_answer, payload)
         except KindError as exc:
             raise ImportFailed(source, number, "gold", exc.reason) from None
+    qualification = _flag(row.get("qualification"), source, number)
+    if qualification and gold_answer is None:
+        raise ImportFailed(source, number, "qualification",
+                           "a qualification item needs a gold answer (the 'gold' field): "
+                           "the test scores the worker against it")
     return {
         "external_id": external_id, "payload": payload, "sensitivity": sorted(set(tags)),
         "gold_answer": gold_answer, "is_gold": gold_answer is not None, "priority": priority,
+        "is_qualification": qualification,
     }
+
+
+def _flag(value: Any, source: str, number: int) -> bool:
+    """A yes/no field: JSON booleans, 0/1, or true/false/yes/no text (empty is no)."""
+    if value is None or value == "" or value is False or value == 0:
+        return False
+    if value is True or value == 1:
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no",
+                                                            "0"):
+        return value.strip().lower() in ("true", "yes", "1")
+    raise ImportFailed(source, number, "qualification", "must be true or false")
 
 
 _SCALARS = frozenset({str, int, float, bool, NoneType})
@@ -384,7 +404,8 @@ def validate_rows(project: Any, kind: TaskKind, rows: Iterator[tuple[int, dict[s
         fast = _fast_payload(row, fields, seen, number) if fields is not None else None
         if fast is not None:
             append({"external_id": fast[0], "payload": fast[1], "sensitivity": [],
-                    "gold_answer": None, "is_gold": False, "priority": 0})
+                    "gold_answer": None, "is_gold": False, "priority": 0,
+                    "is_qualification": False})
         else:
             append(_validate_row(kind, categories, source, number, row, seen))
         if progress is not None and len(out) % 10000 == 0:
@@ -395,8 +416,8 @@ def validate_rows(project: Any, kind: TaskKind, rows: Iterator[tuple[int, dict[s
 
 
 # A validated row ready for the database: external id, payload, sensitivity and gold answer
-# as JSON text (gold None for none), is_gold, priority.
-_Values = tuple[str, str, str, str | None, bool, int]
+# as JSON text (gold None for none), is_gold, priority, is_qualification.
+_Values = tuple[str, str, str, str | None, bool, int, bool]
 
 
 def _json_serializer(dialect: Any) -> Callable[[Any], str]:
@@ -425,7 +446,8 @@ def _values(record: dict[str, Any], dumps: Callable[[Any], str], no_tags: str) -
     gold = record["gold_answer"]
     tags = record["sensitivity"]
     return (record["external_id"], dumps(record["payload"]), dumps(tags) if tags else no_tags,
-            None if gold is None else dumps(gold), bool(record["is_gold"]), record["priority"])
+            None if gold is None else dumps(gold), bool(record["is_gold"]), record["priority"],
+            bool(record["is_qualification"]))
 
 
 def _prepare(project: Any, kind: TaskKind, rows: Iterator[tuple[int, dict[str, Any]]],
@@ -446,7 +468,7 @@ def _prepare(project: Any, kind: TaskKind, rows: Iterator[tuple[int, dict[str, A
     for number, row in rows:
         fast = _fast_payload(row, fields, seen, number) if fields is not None else None
         if fast is not None:
-            append((fast[0], plain_dumps(fast[1]), no_tags, None, False, 0))
+            append((fast[0], plain_dumps(fast[1]), no_tags, None, False, 0, False))
         else:
             record = _validate_row(kind, categories, source, number, row, seen)
             append(_values(record, dumps, no_tags))
@@ -468,7 +490,7 @@ def existing_external_ids(conn: Connection, project_id: int) -> set[str]:
 # The columns an import writes; every other column of items with a Python-side default gets
 # that default (one value for the whole import), and the rest their server default or NULL.
 _ITEM_COLUMNS = ("project_id", "external_id", "payload", "sensitivity", "gold_answer", "is_gold",
-                 "priority", "answers", "leased", "full", "created_at")
+                 "priority", "is_qualification", "answers", "leased", "full", "created_at")
 _CHUNK = 20000
 
 
@@ -526,8 +548,8 @@ def _insert_values(conn: Connection, project_id: int, values: list[_Values], now
         for start in range(0, total, _CHUNK):
             conn.exec_driver_sql(statement, [
                 (project_id, external_id, payload, tags, gold, true if is_gold else false,
-                 priority, 0, 0, false, created, *constants)
-                for external_id, payload, tags, gold, is_gold, priority
+                 priority, true if qualification else false, 0, 0, false, created, *constants)
+                for external_id, payload, tags, gold, is_gold, priority, qualification
                 in values[start:start + _CHUNK]])
             if progress is not None:
                 progress(min(start + _CHUNK, total))
@@ -540,10 +562,10 @@ def _insert_values(conn: Connection, project_id: int, values: list[_Values], now
             with cursor.copy(statement) as copy:
                 write = copy.write_row
                 for start in range(0, total, _CHUNK):
-                    for external_id, payload, tags, gold, is_gold, priority in (
+                    for external_id, payload, tags, gold, is_gold, priority, qual in (
                             values[start:start + _CHUNK]):
                         write((project_id, external_id, payload, tags, gold, is_gold,
-                               priority, 0, 0, False, now, *constants))
+                               priority, qual, 0, 0, False, now, *constants))
                     if progress is not None and start + _CHUNK < total:
                         progress(start + _CHUNK)
     except psycopg.Error as exc:  # raised as SQLAlchemy raises it (IntegrityError, DataError …)

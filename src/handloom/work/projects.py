@@ -86,6 +86,31 @@ class ExposureSpec(BaseModel):
     limits: dict[str, ExposureLimit] = {}
 
 
+class QualitySpec(BaseModel):
+    """How answers are combined and checked (the ``[quality]`` table of a spec)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Truth-inference method for categorical kinds (see handloom.quality.aggregate).
+    method: str = "ds"
+    # An item whose aggregate confidence is below this goes to a reviewer.
+    review_below: float = Field(0.9, ge=0.0, le=1.0)
+    # Dynamic overlap: ask for one more answer while the answers disagree, up to this many.
+    max_overlap: int | None = Field(None, ge=1, le=1000)
+    # Qualification test: this many gold items, with feedback, before real work.
+    qualification_size: int = Field(0, ge=0, le=1000)
+    qualification_pass: float = Field(0.8, ge=0.0, le=1.0)
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        from handloom.quality.aggregate import METHODS
+
+        if value not in METHODS:
+            raise ValueError(f"must be one of {', '.join(METHODS)}")
+        return value
+
+
 class ProjectSpec(BaseModel):
     """Everything a project is created from. Keys other than these are the kind's own
     configuration (``labels``, ``criteria`` …) and are checked by the kind."""
@@ -111,6 +136,7 @@ class ProjectSpec(BaseModel):
     status: Literal["draft", "open"] = "open"
     pay: PaySpec = PaySpec()
     exposure: ExposureSpec = ExposureSpec()
+    quality: QualitySpec = QualitySpec()
 
     @field_validator("downstream_use")
     @classmethod
@@ -165,6 +191,11 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
         except ValueError as exc:
             raise Invalid(f"pay.{key}: {exc}", field=f"pay.{key}") from exc
     piece, hourly = rates["piece_rate"], rates["hourly_rate"]
+    quality = spec.quality
+    if quality.max_overlap is not None and quality.max_overlap < spec.overlap:
+        raise Invalid(f"quality.max_overlap ({quality.max_overlap}) is below overlap "
+                      f"({spec.overlap}); it is the most answers an item may get.",
+                      field="quality.max_overlap")
     unknown = set(spec.exposure.limits) - set(spec.content_categories)
     if unknown:
         raise Invalid(f"exposure.limits names categories not in content_categories: "
@@ -178,6 +209,9 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
             gold_rate=spec.gold_rate,
             lease_seconds=spec.lease_seconds or default_lease_seconds,
             priority=spec.priority, required_qualifications=spec.required_qualifications,
+            aggregation_method=quality.method, review_threshold=quality.review_below,
+            max_overlap=quality.max_overlap, qualification_size=quality.qualification_size,
+            qualification_pass=quality.qualification_pass,
             pseudonym_secret=secrets.token_hex(32),
             pay_model=pay.model, currency=pay.currency.upper(), piece_rate_minor=piece,
             hourly_rate_minor=hourly, est_seconds_per_item=pay.est_seconds_per_item,
@@ -326,5 +360,10 @@ def describe_project(conn: Connection, project: Any) -> dict[str, Any]:
                      "support_resources": project.support_resources},
         "appeal_deadline_days": project.appeal_deadline_days,
         "known_limitations": project.known_limitations,
+        "quality": {"method": project.aggregation_method,
+                    "review_below": project.review_threshold,
+                    "max_overlap": project.max_overlap,
+                    "qualification_size": project.qualification_size,
+                    "qualification_pass": project.qualification_pass},
     })
     return out

@@ -1,9 +1,11 @@
-"""Review: adjudicate the items whose answers disagree.
+"""Review: adjudicate the items the quality engine is not sure of.
 
-An item waits for review when it has all the answers the project asks for (``answers`` at
-least the overlap), its answers are not unanimous (compared with the task kind's
-``answer_key``, so a pairwise rationale or a red-team note does not count as disagreement),
-it is not gold, and no reviewer has decided it yet (``items.final_answer`` is empty).
+An item waits for review when :mod:`handloom.work.quality` queued it (``items.review_reason``)
+and no reviewer has decided it yet (``items.final_answer`` is empty). Two things queue an
+item: its aggregate confidence is below the project's ``review_threshold`` once it has all
+its answers (``low_confidence``; answers are compared with the task kind's ``answer_key``,
+so a pairwise rationale or a red-team note does not count as disagreement), or a worker's
+answer to it, a gold item, did not match the gold answer (``gold_failed``).
 
 A decision validates the final answer with the task kind, stores a ``reviews`` row, sets the
 item's ``final_answer`` and appends a ``review.decided`` ledger event, all in the caller's
@@ -74,15 +76,15 @@ def _is_disagreement(kind: TaskKind, answers: Sequence[dict[str, Any]]) -> bool:
 
 def _candidates(conn: Connection, project: Any, after_id: int = 0,
                 before_id: int | None = None) -> Iterator[tuple[Any, list[Any]]]:
-    """Complete, undecided, non-gold items after *after_id* (and before *before_id*), oldest
-    first, each with its annotations, read in batches."""
+    """Queued, undecided items after *after_id* (and before *before_id*), oldest first,
+    each with its annotations, read in batches."""
     while True:
         query = (
             select(items.c.id, items.c.external_id, items.c.payload, items.c.sensitivity,
-                   items.c.created_at)
-            .where(items.c.project_id == project.id, items.c.is_gold.is_(False),
-                   items.c.answers >= project.overlap, items.c.final_answer.is_(None),
-                   items.c.id > after_id)
+                   items.c.created_at, items.c.review_reason, items.c.agg_confidence,
+                   items.c.is_gold)
+            .where(items.c.project_id == project.id, items.c.review_reason.is_not(None),
+                   items.c.final_answer.is_(None), items.c.id > after_id)
             .order_by(items.c.id).limit(SCAN_BATCH)
         )
         if before_id is not None:
@@ -122,6 +124,9 @@ def _queue_entry(kind: TaskKind, row: Any, anns: Sequence[Any]) -> dict[str, Any
         "distinct": len(readings),
         "readings": readings,
         "created_at": as_utc(row.created_at).isoformat(),
+        "reason": row.review_reason,
+        "confidence": row.agg_confidence,
+        "is_gold": bool(row.is_gold),
     }
 
 
@@ -136,8 +141,9 @@ def disagreement_queue(conn: Connection, project: Any, limit: int = 50, *,
     """Items waiting for a reviewer, oldest first (see the module docstring).
 
     Each entry has the item's ``id`` (external id), a plain-text ``preview``, its
-    ``sensitivity`` tags, the number of ``answers``, the number of ``distinct`` answers and
-    the ``readings`` (a summary and count per distinct answer, most common first). With
+    ``sensitivity`` tags, the number of ``answers``, the number of ``distinct`` answers,
+    the ``readings`` (a summary and count per distinct answer, most common first), why it
+    is queued (``reason``), the aggregate ``confidence`` and ``is_gold``. With
     *after* (an item's external id) the queue starts after that item and wraps around to the
     oldest, so a reviewer moves forward.
     """
@@ -149,18 +155,17 @@ def disagreement_queue(conn: Connection, project: Any, limit: int = 50, *,
     passes = [(start, None), (0, start + 1)] if start is not None else [(0, None)]
     for after_id, before_id in passes:
         for row, anns in _candidates(conn, project, after_id or 0, before_id):
-            if _is_disagreement(kind, [a.answer for a in _counted(anns)]):
-                out.append(_queue_entry(kind, row, anns))
-                if len(out) >= limit:
-                    return out
+            out.append(_queue_entry(kind, row, anns))
+            if len(out) >= limit:
+                return out
     return out
 
 
 def waiting_count(conn: Connection, project: Any) -> int:
-    """How many items of the project wait for a reviewer."""
-    kind = kind_of(project)
-    return sum(1 for _row, anns in _candidates(conn, project)
-               if _is_disagreement(kind, [a.answer for a in _counted(anns)]))
+    """How many items of the project wait for a reviewer (one indexed count)."""
+    return int(conn.execute(select(func.count()).select_from(items).where(
+        items.c.project_id == project.id, items.c.review_reason.is_not(None),
+        items.c.final_answer.is_(None))).scalar_one())
 
 
 def overview(conn: Connection) -> list[dict[str, Any]]:
@@ -229,7 +234,13 @@ def item_for_review(conn: Connection, project: Any, external_id: str) -> dict[st
         "payload": item.payload,
         "sensitivity": list(item.sensitivity or []),
         "is_gold": bool(item.is_gold),
-        "complete": int(item.answers) >= int(project.overlap),
+        "gold_answer": item.gold_answer,
+        "review_reason": item.review_reason,
+        "aggregate": ({"answer": item.agg_answer, "confidence": item.agg_confidence,
+                       "method": item.agg_method,
+                       "summary": kind.summarize(item.agg_answer)}
+                      if item.agg_answer is not None else None),
+        "complete": int(item.answers) >= int(project.overlap) + int(item.extra_answers),
         "final_answer": item.final_answer,
         "answers": answers,
         "disagreement": _is_disagreement(kind, counted),

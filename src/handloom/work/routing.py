@@ -29,6 +29,7 @@ from handloom import ledger
 from handloom.errors import Conflict, Forbidden, NotFound
 from handloom.store.db import utcnow
 from handloom.store.fastsql import Sql
+from handloom.work.quality import qualification_status
 
 CANDIDATE_BATCH = 16
 # PostgreSQL only: when every candidate is held by another request at that instant, look
@@ -51,17 +52,24 @@ class RoutingProject:
     lease_seconds: int
     required_qualifications: list[str]
     instruction_version: int
+    review_threshold: float
+    max_overlap: int | None
+    qualification_size: int
+    qualification_pass: float
 
 
 def load_project(conn: Connection, name: str) -> RoutingProject:
     sql = Sql(conn)
     row = sql.first(
         "SELECT id, name, status, kind, kind_config, overlap, gold_rate, lease_seconds, "
-        "required_qualifications, instruction_version FROM projects WHERE name = ?", (name,))
+        "required_qualifications, instruction_version, review_threshold, max_overlap, "
+        "qualification_size, qualification_pass FROM projects WHERE name = ?", (name,))
     if row is None:
         raise NotFound(f"No project {name!r}.")
     return RoutingProject(int(row[0]), row[1], row[2], row[3], sql.load(row[4]), int(row[5]),
-                          float(row[6]), int(row[7]), sql.load(row[8]) or [], int(row[9]))
+                          float(row[6]), int(row[7]), sql.load(row[8]) or [], int(row[9]),
+                          float(row[10]), None if row[11] is None else int(row[11]),
+                          int(row[12]), float(row[13]))
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ class Lease:
     leased_at: datetime
     expires_at: datetime
     resumed: bool
+    # Set for an item of the qualification test: {"question": n, "of": size}.
+    qualification: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +95,7 @@ class Lease:
             "leased_at": self.leased_at.isoformat(),
             "expires_at": self.expires_at.isoformat(),
             "resumed": self.resumed,
+            "qualification": self.qualification,
         }
 
 
@@ -164,10 +175,12 @@ def _pick(sql: Sql, project: Any, worker: _Worker, *, gold: bool) -> Any:
         return _pick_single_writer(sql, project, worker, gold=gold)
     query = (
         "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ? "
+        "AND i.is_qualification = ? "
         + ("" if gold else 'AND i."full" = ? ')
         + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
         "AND a.worker_id = ?) ORDER BY i.priority DESC, i.id LIMIT ? OFFSET ?")
-    head: tuple[Any, ...] = (project.id, gold) if gold else (project.id, gold, False)
+    head: tuple[Any, ...] = (project.id, gold, False) if gold else (project.id, gold, False,
+                                                                    False)
     offset = 0
     pause = 0.002
     deadline = time.monotonic() + LOCKED_PATIENCE_SECONDS
@@ -189,8 +202,9 @@ def _pick_single_writer(sql: Sql, project: Any, worker: _Worker, *, gold: bool) 
     """SQLite: this transaction is the only writer, so candidates need no locks and the
     first that fits is taken straight from one query."""
     query = (
-        "SELECT i.id, i.external_id, i.payload, i.sensitivity, i.answers, i.leased FROM items i "
-        "WHERE i.project_id = ? AND i.is_gold = ? "
+        "SELECT i.id, i.external_id, i.payload, i.sensitivity, i.answers, i.leased, "
+        "i.extra_answers FROM items i WHERE i.project_id = ? AND i.is_gold = ? "
+        "AND i.is_qualification = 0 "
         + ("" if gold else 'AND i."full" = 0 ')
         + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
         "AND a.worker_id = ?) ORDER BY i.priority DESC, i.id LIMIT ? OFFSET ?")
@@ -202,9 +216,10 @@ def _pick_single_writer(sql: Sql, project: Any, worker: _Worker, *, gold: bool) 
             tags = sql.load(row[3]) or []
             if opted_out and opted_out.intersection(tags):
                 continue
-            if not gold and row[4] + row[5] >= project.overlap:
+            if not gold and row[4] + row[5] >= project.overlap + row[6]:
                 continue
-            return (int(row[0]), row[1], sql.load(row[2]), tags, int(row[4]), int(row[5]))
+            return (int(row[0]), row[1], sql.load(row[2]), tags, int(row[4]), int(row[5]),
+                    int(row[6]))
         if len(rows) < CANDIDATE_BATCH:
             return None
         offset += CANDIDATE_BATCH
@@ -218,16 +233,17 @@ def _lock_first(sql: Sql, project: Any, worker: _Worker, ids: list[int], *,
     skipped = []
     for item_id in ids:
         row = sql.first("SELECT id, external_id, payload, sensitivity, answers, leased, "
-                        '"full" FROM items WHERE id = ?' + lock, (item_id,))
+                        '"full", extra_answers FROM items WHERE id = ?' + lock, (item_id,))
         if row is None:
             skipped.append(item_id)
             continue
         tags = sql.load(row[3]) or []
         if opted_out and opted_out.intersection(tags):
             continue
-        if not gold and (row[6] or row[4] + row[5] >= project.overlap):
+        if not gold and (row[6] or row[4] + row[5] >= project.overlap + row[7]):
             continue
-        return (int(row[0]), row[1], sql.load(row[2]), tags, int(row[4]), int(row[5])), skipped
+        return ((int(row[0]), row[1], sql.load(row[2]), tags, int(row[4]), int(row[5]),
+                 int(row[7])), skipped)
     return None, skipped
 
 
@@ -242,40 +258,88 @@ def next_item(conn: Connection, project: Any, worker_id: int, *,
 
     held = sql.first(
         "SELECT a.id, a.item_id, a.leased_at, a.expires_at, a.instruction_version, "
-        "i.external_id, i.payload, i.sensitivity FROM assignments a "
+        "i.external_id, i.payload, i.sensitivity, i.is_qualification FROM assignments a "
         "JOIN items i ON i.id = a.item_id WHERE a.worker_id = ? AND a.project_id = ? "
         "AND a.status = 'leased' AND a.expires_at >= ? ORDER BY a.id LIMIT 1",
         (worker_id, project.id, sql.ts(now)))
     if held is not None:
+        held_test = None
+        if held[8]:
+            status = qualification_status(sql, project, worker_id)
+            held_test = {"question": status.answered + 1, "of": status.size}
         return Lease(int(held[0]), int(held[1]), held[5], sql.load(held[6]),
                      sql.load(held[7]) or [], int(held[4]), sql.read_ts(held[2]),
-                     sql.read_ts(held[3]), resumed=True)
+                     sql.read_ts(held[3]), resumed=True, qualification=held_test)
 
     row = None
     is_gold = False
-    if _gold_due(sql, project, worker_id):
+    qualification = None
+    reuse: int | None = None
+    qual = qualification_status(sql, project, worker_id)
+    if qual.required and qual.passed is None:
+        picked = _pick_qualification(sql, project, worker)
+        if picked is None:
+            return None
+        row, reuse = picked
+        is_gold = True
+        qualification = {"question": qual.answered + 1, "of": qual.size}
+    elif qual.required and qual.passed is False:
+        raise Forbidden(
+            f"You did not pass the qualification test of project {project.name!r} "
+            f"({qual.correct} of {qual.answered} correct; the pass mark is "
+            f"{qual.pass_mark:.0%}), so it offers you no work.",
+            hint="If you think the test was scored wrongly, ask the project's manager.")
+    elif _gold_due(sql, project, worker_id):
         row = _pick(sql, project, worker, gold=True)
         is_gold = row is not None
     if row is None:
         row = _pick(sql, project, worker, gold=False)
     if row is None:
         return None
-    item_id, external_id, payload, tags, answers, leased = row
+    item_id, external_id, payload, tags, answers, leased, extra = row
 
     version = project.instruction_version
     expires = now + timedelta(seconds=project.lease_seconds)
-    assignment_id = sql.insert(
-        "INSERT INTO assignments (project_id, item_id, worker_id, status, is_gold, "
-        "instruction_version, leased_at, expires_at) VALUES (?, ?, ?, 'leased', ?, ?, ?, ?)",
-        (project.id, item_id, worker_id, is_gold, version, sql.ts(now), sql.ts(expires)))
+    if reuse is not None:
+        # A test question the worker skipped, released or let expire comes back: every
+        # question of the test must be answered for it to be scored.
+        assignment_id = reuse
+        sql.run("UPDATE assignments SET status = 'leased', instruction_version = ?, "
+                "leased_at = ?, expires_at = ?, closed_at = NULL, skip_reason = NULL "
+                "WHERE id = ?", (version, sql.ts(now), sql.ts(expires), reuse))
+    else:
+        assignment_id = sql.insert(
+            "INSERT INTO assignments (project_id, item_id, worker_id, status, is_gold, "
+            "instruction_version, leased_at, expires_at) VALUES (?, ?, ?, 'leased', ?, ?, ?, ?)",
+            (project.id, item_id, worker_id, is_gold, version, sql.ts(now), sql.ts(expires)))
     if not is_gold:
         sql.run('UPDATE items SET leased = leased + 1, "full" = ? WHERE id = ?',
-                (answers + leased + 1 >= project.overlap, item_id))
+                (answers + leased + 1 >= project.overlap + extra, item_id))
     ledger.append(conn, "assignment.leased", actor=f"worker:{worker_id}", project_id=project.id,
                   body={"assignment": assignment_id, "item": item_id, "worker": worker_id,
                         "instruction_version": version, "expires_at": expires.isoformat()})
     return Lease(assignment_id, item_id, external_id, payload, tags, version, now, expires,
-                 resumed=False)
+                 resumed=False, qualification=qualification)
+
+
+def _pick_qualification(sql: Sql, project: Any, worker: _Worker) -> Any:
+    """The next unanswered item of the qualification test, and the id of this worker's
+    earlier assignment to it if one was skipped, released or expired (None otherwise).
+    Test items are gold: they count toward no overlap, so no counters or locks are needed."""
+    rows = sql.all(
+        "SELECT i.id, i.external_id, i.payload, i.sensitivity, a.id FROM items i "
+        "LEFT JOIN assignments a ON a.item_id = i.id AND a.worker_id = ? "
+        "WHERE i.project_id = ? AND i.is_qualification = ? "
+        "AND (a.id IS NULL OR a.status IN ('skipped', 'released', 'expired')) "
+        "ORDER BY a.id IS NOT NULL, i.priority DESC, i.id", (worker.id, project.id, True))
+    opted_out = set(worker.opt_outs)
+    for row in rows:
+        tags = sql.load(row[3]) or []
+        if opted_out and opted_out.intersection(tags):
+            continue
+        return ((int(row[0]), row[1], sql.load(row[2]), tags, 0, 0, 0),
+                None if row[4] is None else int(row[4]))
+    return None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from handloom.errors import Conflict, Invalid
 from handloom.kinds.base import KindError, TaskKind
 from handloom.store.db import utcnow
 from handloom.store.fastsql import Sql
+from handloom.work import quality
 from handloom.work.routing import own_assignment
 
 MAX_ACTIVE_SECONDS = 24 * 3600
@@ -32,11 +33,17 @@ class Submission:
     external_id: str
     replayed: bool
     submitted_at: datetime
+    # For a qualification question: whether the answer was right, the expected answer and
+    # where the worker stands in the test. None for every other item (hidden gold included).
+    feedback: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"annotation_id": self.annotation_id, "assignment_id": self.assignment_id,
-                "item_id": self.external_id, "replayed": self.replayed,
-                "submitted_at": self.submitted_at.isoformat()}
+        out = {"annotation_id": self.annotation_id, "assignment_id": self.assignment_id,
+               "item_id": self.external_id, "replayed": self.replayed,
+               "submitted_at": self.submitted_at.isoformat()}
+        if self.feedback is not None:
+            out["feedback"] = self.feedback
+        return out
 
 
 def _replay(sql: Sql, worker_id: int, key: str, assignment_id: int) -> Submission | None:
@@ -88,12 +95,15 @@ def submit_answer(
     if lease.status in ("skipped", "released"):
         raise Conflict(f"Assignment {assignment_id} was {lease.status}; ask for the next item.")
     item = sql.first(
-        "SELECT id, external_id, payload, is_gold, gold_answer, answers, leased FROM items "
+        "SELECT id, external_id, payload, is_gold, gold_answer, answers, leased, "
+        "extra_answers, is_qualification FROM items "
         "WHERE id = ?" + (" FOR UPDATE" if sql.pg else ""), (lease.item_id,))
     item_id, external_id = int(item[0]), item[1]
     payload, is_gold, gold_answer = sql.load(item[2]), bool(item[3]), sql.load(item[4])
-    answers, leased = int(item[5]), int(item[6])
-    if lease.status == "expired" and not is_gold and answers + leased >= project.overlap:
+    answers, leased, extra = int(item[5]), int(item[6]), int(item[7])
+    is_test = bool(item[8])
+    target = project.overlap + extra
+    if lease.status == "expired" and not is_gold and answers + leased >= target:
         # A late answer is still welcome while the item has room for it.
         raise Conflict(f"The lease on assignment {assignment_id} expired and the item was "
                        "answered by others meanwhile; ask for the next item.")
@@ -117,10 +127,12 @@ def submit_answer(
          gold_correct))
     sql.run("UPDATE assignments SET status = 'submitted', closed_at = ? WHERE id = ?",
             (sql.ts(now), assignment_id))
+    feedback = None
     if not is_gold:
         leased -= 1 if lease.status == "leased" else 0
         sql.run('UPDATE items SET answers = ?, leased = ?, "full" = ? WHERE id = ?',
-                (answers + 1, leased, answers + 1 + leased >= project.overlap, item_id))
+                (answers + 1, leased, answers + 1 + leased >= target, item_id))
+
     answer_hash = hashlib.sha256(ledger.canonical_json(clean).encode()).hexdigest()
     ledger.append(conn, "annotation.submitted", actor=f"worker:{worker_id}",
                   project_id=project.id,
@@ -130,7 +142,18 @@ def submit_answer(
                         "active_seconds": active_seconds, "answer_sha256": answer_hash,
                         "suggestion_shown": suggestion is not None, "gold": is_gold,
                         "gold_correct": gold_correct})
-    return Submission(annotation_id, assignment_id, external_id, False, now)
+    # Quality bookkeeping comes after the answer's own event, so the ledger reads in order.
+    if not is_gold:
+        quality.after_item_answer(conn, project, kind, item_id, answers=answers + 1,
+                                  leased=leased, extra=extra)
+    elif is_test:
+        status = quality.after_qualification_answer(conn, project, worker_id, now)
+        feedback = {"correct": bool(gold_correct), "expected": gold_answer,
+                    "expected_summary": kind.summarize(gold_answer),
+                    "qualification": status.to_dict()}
+    elif gold_correct is not None:
+        quality.record_gold_answer(conn, project, worker_id, item_id, gold_correct, now)
+    return Submission(annotation_id, assignment_id, external_id, False, now, feedback)
 
 
 def amend_answer(conn: Connection, project: Any, kind: TaskKind, worker_id: int,
