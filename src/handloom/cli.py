@@ -552,6 +552,10 @@ def demo(
     serve(workspace=workspace, host=None, port=port, workers=None)
 
 
+# The quality commands live in their own module and register themselves on ``app``.
+from handloom import cli_quality  # noqa: E402, F401
+
+
 def main() -> None:
     app()
 

@@ -160,6 +160,24 @@ class Client:
         return self._get("/me/assignments", limit=limit)  # type: ignore[no-any-return]
 
     # people
+    # quality
+    def aggregate(self, name: str, *, method: str | None = None,
+                  dry_run: bool = False) -> dict[str, Any]:
+        """Run truth inference on a project (stores aggregates unless *dry_run*)."""
+        return self._post(f"/projects/{name}/aggregate",  # type: ignore[no-any-return]
+                          {"method": method, "dry_run": dry_run})
+
+    def agreement(self, name: str, *, metric: str = "alpha", level: str = "nominal",
+                  ci: bool = False) -> dict[str, Any]:
+        return self._get(f"/projects/{name}/agreement",  # type: ignore[no-any-return]
+                         metric=metric, level=level, ci=str(ci).lower())
+
+    def quality(self, name: str) -> dict[str, Any]:
+        return self._get(f"/projects/{name}/quality")  # type: ignore[no-any-return]
+
+    def my_score(self, name: str) -> dict[str, Any]:
+        return self._get(f"/projects/{name}/my-score")  # type: ignore[no-any-return]
+
     def workers(self) -> list[dict[str, Any]]:
         return self._get("/workers")  # type: ignore[no-any-return]
 

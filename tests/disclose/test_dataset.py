@@ -67,19 +67,25 @@ def pseudonyms_in(record: dict[str, Any]) -> list[str]:
     return [a["worker"] for a in record["annotations"]]
 
 
-def test_jsonl_export_has_every_item_and_majority_labels(store: Store, answered: dict[str, Any],
-                                                         tmp_path: Path) -> None:
+def test_jsonl_export_has_every_item_with_the_projects_aggregate(
+        store: Store, answered: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "out" / "tox.jsonl"
     assert export(store, "jsonl", out) == 4
     records = read_jsonl(out)
     assert list(records) == ["a", "b", "c", "d"]
 
-    assert records["a"]["label"] == {"answer": TOXIC, "confidence": pytest.approx(2 / 3, abs=1e-6),
-                                     "method": "majority", "n_answers": 3}
+    # The project's method (Dawid–Skene by default) with its posterior confidence.
+    label = records["a"]["label"]
+    assert label["answer"] == TOXIC and label["method"] == "ds" and label["n_answers"] == 3
+    assert 0.5 < label["confidence"] < 1.0
     assert records["b"]["label"]["answer"] == NOT_TOXIC
-    assert records["b"]["label"]["confidence"] == 1.0
+    assert records["b"]["label"]["confidence"] > 0.5
     assert records["c"]["label"]["answer"] == UNSURE
-    assert records["c"]["label"]["confidence"] == pytest.approx(2 / 3, abs=1e-6)
+    # The disagreement is kept as data: the share of answers behind each reading.
+    assert records["a"]["soft_label"] == {"toxic": pytest.approx(2 / 3, abs=1e-6),
+                                          "not_toxic": pytest.approx(1 / 3, abs=1e-6)}
+    assert records["b"]["soft_label"] == {"not_toxic": 1.0}
+    assert records["d"]["soft_label"] == {}
     assert records["d"]["label"] == {"answer": None, "confidence": 0.0, "method": "majority",
                                      "n_answers": 0}
     assert records["d"]["annotations"] == [] and records["d"]["is_gold"] is True
@@ -155,8 +161,9 @@ def test_parquet_export(store: Store, answered: dict[str, Any], tmp_path: Path) 
     records = read_parquet(out)
     assert list(records) == ["a", "b", "c", "d"]
     assert json.loads(records["a"]["label"]) == TOXIC
-    assert records["a"]["confidence"] == pytest.approx(2 / 3, abs=1e-6)
-    assert records["a"]["method"] == "majority" and records["a"]["n_answers"] == 3
+    assert 0.5 < records["a"]["confidence"] < 1.0
+    assert records["a"]["method"] == "ds" and records["a"]["n_answers"] == 3
+    assert json.loads(records["a"]["soft_label"])["toxic"] == pytest.approx(2 / 3, abs=1e-6)
     assert json.loads(records["a"]["payload"]) == {"text": "you absolute clown"}
     assert records["a"]["sensitivity"] == ["hate"]
     assert records["d"]["label"] is None and records["d"]["annotations"] == []

@@ -20,14 +20,30 @@ from handloom.store import schema
 from handloom.store.db import Store, as_utc
 from handloom.store.schema import items, vendors, workers
 from handloom.work.projects import get_project, kind_of
+from handloom.work.quality import aggregate_project
 
 FORMATS = ("jsonl", "parquet")
 BATCH = 2000
 
 
+def _soft_label(kind: Any, answers: list[dict[str, Any]]) -> dict[str, float]:
+    """Share of the counted answers behind each distinct answer (by its summary): the
+    disagreement kept as data."""
+    if not answers:
+        return {}
+    counts: dict[str, int] = {}
+    for answer in answers:
+        key = kind.summarize(answer)
+        counts[key] = counts.get(key, 0) + 1
+    return {k: round(v / len(answers), 6) for k, v in sorted(counts.items())}
+
+
 def iter_export_records(conn: Connection, project: Any) -> Iterator[dict[str, Any]]:
-    """One record per item, in id order, with the aggregate and the individual answers."""
+    """One record per item, in id order, with the label (the reviewer's decision, else the
+    project's aggregation method with its posterior confidence), the soft label (share of
+    answers per distinct answer) and the individual answers."""
     kind = kind_of(project)
+    run = aggregate_project(conn, project, apply=False)
     vendor_names = dict(conn.execute(select(vendors.c.id, vendors.c.name)).all())
     worker_info = {
         r.id: (r.role_class, vendor_names.get(r.vendor_id))
@@ -54,12 +70,20 @@ def iter_export_records(conn: Connection, project: Any) -> Iterator[dict[str, An
         for item in batch:
             anns = by_item.get(item.id, [])
             counted = [a.answer for a in anns if a.review_status != "rejected"]
+            result = run.results.get(item.id)
             if item.final_answer is not None:
                 final = {
                     "answer": item.final_answer,
                     "confidence": 1.0,
                     "method": "adjudicated",
                     "n_answers": len(anns),
+                }
+            elif result is not None:
+                final = {
+                    "answer": result[0],
+                    "confidence": round(result[1], 6),
+                    "method": run.method,
+                    "n_answers": len(counted),
                 }
             else:
                 agg = kind.aggregate(counted)
@@ -75,6 +99,7 @@ def iter_export_records(conn: Connection, project: Any) -> Iterator[dict[str, An
                 "sensitivity": item.sensitivity,
                 "is_gold": item.is_gold,
                 "label": final,
+                "soft_label": _soft_label(kind, counted),
                 "annotations": [
                     {
                         "worker": pseudonym(project.pseudonym_secret, a.worker_id),
@@ -106,6 +131,7 @@ def _parquet_rows(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]
             "confidence": r["label"]["confidence"],
             "method": r["label"]["method"],
             "n_answers": r["label"]["n_answers"],
+            "soft_label": json.dumps(r["soft_label"], ensure_ascii=False),
             "annotations": [
                 {**a, "answer": json.dumps(a["answer"], ensure_ascii=False)}
                 for a in r["annotations"]
@@ -140,6 +166,7 @@ def _parquet_schema() -> Any:
             ("confidence", pa.float64()),
             ("method", pa.string()),
             ("n_answers", pa.int32()),
+            ("soft_label", pa.string()),
             ("annotations", pa.list_(ann)),
         ]
     )

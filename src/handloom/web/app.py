@@ -19,6 +19,7 @@ from handloom.config import Workspace
 from handloom.errors import HandloomError
 from handloom.store.db import Store
 from handloom.store.writer import WriteQueue
+from handloom.web.api.quality_routes import router as quality_router
 from handloom.web.api.routes import router as api_router
 from handloom.web.deps import TokenCache
 from handloom.web.pages import router as pages_router
@@ -100,6 +101,7 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
         return JSONResponse(body, status_code=exc.status_code)
 
     app.include_router(api_router)
+    app.include_router(quality_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(SessionMiddleware, secret_key=session_secret(store),

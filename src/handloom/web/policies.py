@@ -32,6 +32,8 @@ POLICY: dict[str, frozenset[str]] = {
     "user.create": frozenset({"owner"}),
     "ledger.verify": frozenset({"owner", "auditor"}),
     "kinds.read": frozenset({"owner", "manager", "reviewer", "auditor", "worker"}),
+    "quality.read": READERS,
+    "quality.aggregate": STAFF,
 }
 
 

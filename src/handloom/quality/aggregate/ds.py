@@ -34,7 +34,10 @@ class DawidSkene(Aggregator):
     The ``shrinkage`` term is a Dirichlet prior centred on the crowd's pooled confusion
     matrix (an empirical-Bayes choice): a worker with few answers is assumed to err like
     the crowd does until their own answers say otherwise, so one answer cannot make a
-    degenerate matrix of zeros and ones. With ``shrinkage=0`` and ``smoothing=0.01`` this
+    degenerate matrix of zeros and ones. The diagonal pseudo-answers say the crowd is right
+    more often than not until the data say otherwise: without them, on a small project a
+    class seen on one item can "explain" that item perfectly by its own answers (EM's
+    self-confirming fixed point). With ``shrinkage=0`` and ``smoothing=0.01`` this
     is the classical maximum-likelihood model (crowd-kit's ``DawidSkene``). Initialised
     from the majority vote; stops when the mean log-likelihood per answer moves less than
     ``tol``. ``skills_`` is each worker's expected accuracy, ``sum_k rho_k pi[w, k, k]``.
@@ -55,8 +58,9 @@ class DawidSkene(Aggregator):
 
     def __init__(self, *, n_iter: int = 100, tol: float = 1e-5, seed: int = 0,
                  shrinkage: float = 2.0, smoothing: float = 0.01,
-                 prior_smoothing: float = 1.0) -> None:
+                 prior_smoothing: float = 1.0, diagonal_prior: float = 5.0) -> None:
         super().__init__(n_iter=n_iter, tol=tol, seed=seed)
+        self.diagonal_prior = diagonal_prior
         if shrinkage < 0 or smoothing < 0 or prior_smoothing < 0:
             raise ValueError("shrinkage, smoothing and prior_smoothing must be zero or more")
         if shrinkage == 0 and smoothing == 0:
@@ -70,7 +74,7 @@ class DawidSkene(Aggregator):
 
     def params(self) -> dict[str, object]:
         return {**super().params(), "shrinkage": self.shrinkage, "smoothing": self.smoothing,
-                "prior_smoothing": self.prior_smoothing}
+                "prior_smoothing": self.prior_smoothing, "diagonal_prior": self.diagonal_prior}
 
     def _m_step(self, data: Answers, posterior: FloatArray) -> FloatArray:
         w, k = data.n_workers, data.n_classes
@@ -80,7 +84,7 @@ class DawidSkene(Aggregator):
         counts = counts.transpose(0, 2, 1)
         num = counts + self.smoothing
         if self.shrinkage > 0:
-            pooled = counts.sum(axis=0) + EPS
+            pooled = counts.sum(axis=0) + self.diagonal_prior * np.eye(k) + EPS
             pooled /= pooled.sum(axis=1, keepdims=True)
             num = num + self.shrinkage * pooled
         return np.asarray(num / num.sum(axis=2, keepdims=True), dtype=np.float64)

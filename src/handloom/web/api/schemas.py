@@ -99,6 +99,8 @@ class LeaseBody(BaseModel):
     leased_at: str
     expires_at: str
     resumed: bool
+    # Set for a question of the project's qualification test.
+    qualification: dict[str, int] | None = None
 
 
 class NextResponse(BaseModel):
@@ -122,6 +124,74 @@ class SubmitResponse(BaseModel):
     item_id: str
     replayed: bool
     submitted_at: str
+    # Only for a qualification question: right or wrong, the expected answer, progress.
+    feedback: dict[str, Any] | None = None
+
+
+class AggregateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: str | None = Field(None, description="Truth-inference method; default: the "
+                                                 "project's own.")
+    dry_run: bool = Field(False, description="Compute and report, store nothing.")
+
+
+class AggregationOut(BaseModel):
+    method: str
+    params: dict[str, Any]
+    items: int
+    answers: int
+    workers: int
+    mean_confidence: float | None
+    below_threshold: int
+    queued: int
+    unqueued: int
+    stored: bool
+
+
+class AgreementOut(BaseModel):
+    metric: str
+    level: str
+    value: float | None
+    low: float | None
+    high: float | None
+    n_items: int
+    n_workers: int
+    n_values: int
+
+
+class WorkerQuality(BaseModel):
+    worker: str  # per-project pseudonym
+    gold_answered: int
+    gold_correct: int
+    gold_accuracy: float | None
+    agreement: float | None
+    agreement_answers: int
+    skill: float | None
+
+
+class QualityOut(BaseModel):
+    method: str
+    review_below: float
+    max_overlap: int | None
+    qualification_size: int
+    qualification_pass: float
+    aggregated_items: int
+    mean_confidence: float | None
+    waiting_for_review: int
+    workers: list[WorkerQuality]
+
+
+class MyScore(BaseModel):
+    gold_answered: int
+    gold_correct: int
+    gold_accuracy: float | None
+    agreement: float | None
+    agreement_answers: int
+    skill: float | None
+    method: str | None
+    updated_at: str | None
+    qualification: dict[str, Any]
 
 
 class SkipRequest(BaseModel):
