@@ -24,7 +24,10 @@ class GLAD(Aggregator):
     """Worker w answers item i correctly with probability ``sigmoid(alpha_w * beta_i)``,
     where ``alpha_w`` is the worker's ability (negative for an adversarial worker) and
     ``beta_i > 0`` the item's inverse difficulty; a wrong answer is any other class with
-    equal chance. Priors: ``alpha ~ N(alpha_mean, 1)``, ``log beta ~ N(0, 1)``.
+    equal chance. Priors: ``alpha ~ N(alpha_mean, 1 / alpha_precision)``,
+    ``log beta ~ N(0, 1 / beta_precision)``; the class prior is fixed and uniform, as in the
+    paper (``class_prior="learned"`` estimates it instead; on data with class-specific
+    errors a learned prior lets GLAD's symmetric error model drift toward one class).
 
     E-step as in the one-coin model with per-answer accuracy. M-step: ``inner_steps``
     rounds of one Newton step on all ``alpha`` then one on all ``log beta`` (Fisher
@@ -42,8 +45,15 @@ class GLAD(Aggregator):
 
     def __init__(self, *, n_iter: int = 100, tol: float = 1e-5, seed: int = 0,
                  alpha_mean: float = 1.0, inner_steps: int = 2,
-                 prior_smoothing: float = 1.0) -> None:
+                 class_prior: str = "uniform", prior_smoothing: float = 1.0,
+                 alpha_precision: float = 1.0,
+                 beta_precision: float = 1.0) -> None:
         super().__init__(n_iter=n_iter, tol=tol, seed=seed)
+        if class_prior not in ("uniform", "learned"):
+            raise ValueError(f"class_prior must be 'uniform' or 'learned', got {class_prior!r}")
+        self.class_prior = class_prior
+        self.alpha_precision = alpha_precision
+        self.beta_precision = beta_precision
         if inner_steps < 1:
             raise ValueError(f"inner_steps must be at least 1, got {inner_steps}")
         self.alpha_mean = alpha_mean
@@ -54,7 +64,14 @@ class GLAD(Aggregator):
 
     def params(self) -> dict[str, object]:
         return {**super().params(), "alpha_mean": self.alpha_mean,
-                "inner_steps": self.inner_steps, "prior_smoothing": self.prior_smoothing}
+                "inner_steps": self.inner_steps, "class_prior": self.class_prior,
+                "prior_smoothing": self.prior_smoothing,
+                "alpha_precision": self.alpha_precision, "beta_precision": self.beta_precision}
+
+    def _class_prior(self, data: Answers, posterior: FloatArray) -> FloatArray:
+        if self.class_prior == "uniform":
+            return np.full(data.n_classes, 1.0 / data.n_classes)
+        return class_prior(posterior[data.answered], self.prior_smoothing)
 
     def _e_step(self, data: Answers, alpha: FloatArray, log_beta: FloatArray,
                 priors: FloatArray) -> tuple[FloatArray, float]:
@@ -76,15 +93,15 @@ class GLAD(Aggregator):
             x = alpha[w] * beta
             s = expit(x)
             grad = wsum(w, (p_right - s) * beta, data.n_workers)
-            grad -= alpha - self.alpha_mean
-            curv = wsum(w, s * (1 - s) * beta * beta, data.n_workers) + 1.0
+            grad -= (alpha - self.alpha_mean) * self.alpha_precision
+            curv = wsum(w, s * (1 - s) * beta * beta, data.n_workers) + self.alpha_precision
             alpha = alpha + np.clip(grad / curv, -MAX_STEP, MAX_STEP)
 
             x = alpha[w] * beta
             s = expit(x)
             grad = wsum(i, (p_right - s) * x, data.n_items)
-            grad -= log_beta
-            curv = wsum(i, s * (1 - s) * x * x, data.n_items) + 1.0
+            grad -= log_beta * self.beta_precision
+            curv = wsum(i, s * (1 - s) * x * x, data.n_items) + self.beta_precision
             log_beta = log_beta + np.clip(grad / curv, -MAX_STEP, MAX_STEP)
         return alpha, log_beta
 
@@ -93,11 +110,11 @@ class GLAD(Aggregator):
         alpha = np.full(data.n_workers, self.alpha_mean)
         log_beta = np.zeros(data.n_items)
         alpha, log_beta = self._m_step(data, posterior, alpha, log_beta)
-        priors = class_prior(posterior[data.answered], self.prior_smoothing)
+        priors = self._class_prior(data, posterior)
         for _ in range(self.n_iter):
             posterior, loss = self._e_step(data, alpha, log_beta, priors)
             alpha, log_beta = self._m_step(data, posterior, alpha, log_beta)
-            priors = class_prior(posterior[data.answered], self.prior_smoothing)
+            priors = self._class_prior(data, posterior)
             if self._converged(loss, progress):
                 break
         self.probas_ = posterior
