@@ -126,6 +126,12 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/tokens"): lambda ctx, caller: ({}, {"json": {
         "username": "reviewer-user", "name": ctx.unique(caller)}}),
     ("GET", "/api/v1/ledger/verify"): no_args,
+    ("POST", "/api/v1/projects/{name}/aggregate"): lambda ctx, caller: (
+        {"name": "p"}, {"json": {"method": "mv"}}),
+    ("GET", "/api/v1/projects/{name}/agreement"): lambda ctx, caller: (
+        {"name": "p"}, {"params": {"metric": "alpha", "ci": "true", "n_boot": 100}}),
+    ("GET", "/api/v1/projects/{name}/quality"): project_p,
+    ("GET", "/api/v1/projects/{name}/my-score"): project_p,
 }
 
 

@@ -30,13 +30,14 @@ Metric = Literal["alpha", "fleiss", "cohen", "percent"]
 LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
 METRICS: tuple[Metric, ...] = ("alpha", "fleiss", "cohen", "percent")
 
-# Work arrays (bootstrap weights, within-unit pairs, distance blocks) are cut into pieces of
-# about this many elements so that memory stays bounded whatever the data's size.
+# Work arrays (within-unit pairs, per-unit pair tables, distance blocks) are cut into or
+# capped at about this many elements, so that memory stays bounded whatever the data's size.
 _BLOCK = 1 << 22
 # Ordinal bootstrap replicates are vectorized over distinct value pairs up to this many.
 _MAX_VALUE_PAIRS = 4096
-# With at most this many distinct values the units × values counts are also kept dense, so
-# that a block of bootstrap replicates takes one matrix product.
+# With at most this many distinct values the units × values counts are kept dense (when
+# units × values is not much more than the answers): one bincount builds them, and a block
+# of bootstrap replicates is one matrix product.
 _MAX_DENSE_LEVELS = 256
 # Bootstrap replicates are drawn in blocks of about this many (replicate, unit) cells.
 _BOOT_BLOCK = 1 << 20
@@ -73,7 +74,8 @@ def _codes(ids: ArrayLike, name: str, given: int | None) -> tuple[IntArray, int]
 
 
 def _value_codes(values: NDArray[Any]) -> tuple[IntArray, NDArray[Any]]:
-    """Codes 0..V-1 into the sorted distinct *values*, and those distinct values."""
+    """Codes 0..V-1 into sorted *levels*, and the levels: the distinct values, or for whole
+    numbers on a short scale every step from the lowest value to the highest."""
     if values.size == 0:
         return np.zeros(0, dtype=np.int64), values[:0]
     if values.dtype == object:
@@ -85,27 +87,42 @@ def _value_codes(values: NDArray[Any]) -> tuple[IntArray, NDArray[Any]]:
         levels_obj[:] = classes
         return np.fromiter((index[v] for v in listed), dtype=np.int64,
                            count=len(listed)), levels_obj
-    ints: IntArray | None = None
+    coded = _small_int_codes(values)
+    if coded is not None:
+        return coded
+    levels, inverse = np.unique(values, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64), levels
+
+
+def _small_int_codes(values: NDArray[Any]) -> tuple[IntArray, NDArray[Any]] | None:
+    """:func:`_value_codes` by one counting pass instead of a sort, when *values* are whole
+    numbers in a range not much wider than their count (rating scales, label codes)."""
+    if values.size == 0:
+        return None
     if np.issubdtype(values.dtype, np.integer) or values.dtype == np.bool_:
         ints = values.astype(np.int64, copy=False)
     elif np.issubdtype(values.dtype, np.floating):
         with np.errstate(invalid="ignore"):  # huge values cast to garbage, then fail the test
             ints = values.astype(np.int64)
         if not np.array_equal(ints, values):
-            ints = None
-    if ints is not None:
-        # Small integer codes (the common case): a counting pass instead of a sort.
-        low, high = int(ints.min()), int(ints.max())
-        span = high - low + 1
-        if span <= 4 * ints.size + 1024:
-            shifted = ints - low if low else ints
-            present = np.bincount(shifted, minlength=span) > 0
-            if present.all():
-                return shifted, np.arange(low, high + 1).astype(values.dtype)
-            remap = np.cumsum(present) - 1
-            return remap[shifted], (np.flatnonzero(present) + low).astype(values.dtype)
-    levels, inverse = np.unique(values, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64), levels
+            return None
+    else:
+        return None
+    low, high = int(ints.min()), int(ints.max())
+    span = high - low + 1
+    if span > 4 * ints.size + 1024:
+        return None
+    if low:
+        ints = ints - low
+    if span <= _MAX_DENSE_LEVELS:
+        # A short scale keeps every step, seen or not: a value nobody gave counts zero in
+        # every metric, and this saves a pass over the data.
+        return ints, np.arange(low, high + 1).astype(values.dtype)
+    present = np.bincount(ints, minlength=span) > 0
+    if present.all():
+        return ints, np.arange(low, high + 1).astype(values.dtype)
+    remap = np.cumsum(present) - 1
+    return remap[ints], (np.flatnonzero(present) + low).astype(values.dtype)
 
 
 def _encode(labels: Sequence[Hashable] | NDArray[Any]) -> tuple[IntArray, list[Any]]:
@@ -210,17 +227,19 @@ class _ValueTable:
     replicate is the multiplicity of each unit in the resample.
     """
 
-    def __init__(self, answers: _Answers) -> None:
+    def __init__(self, answers: _Answers,
+                 coded: tuple[IntArray, NDArray[Any]] | None = None) -> None:
         self.answers = answers
-        self.code, self.levels = _value_codes(answers.values)
+        self.code, self.levels = coded or _value_codes(answers.values)
         n_levels = self.n_levels = len(self.levels)
         n_items = answers.n_items
         self.dense: FloatArray | None = None
         self.sparse: Any = None  # scipy.sparse.csr_matrix, units × values
         self._rows: tuple[IntArray, IntArray] | None = None
-        if n_levels <= _MAX_DENSE_LEVELS and n_items * n_levels <= 4 * len(self.code) + (1 << 20):
-            table = np.bincount(answers.items * n_levels + self.code,
-                                minlength=n_items * n_levels).reshape(n_items, n_levels)
+        if self.fits_dense(answers, n_levels):
+            key = answers.items * n_levels
+            key += self.code
+            table = np.bincount(key, minlength=n_items * n_levels).reshape(n_items, n_levels)
             per_item = table.sum(axis=1)
             self.pairable = per_item >= 2
             self.m = per_item[self.pairable].astype(np.float64)
@@ -240,6 +259,11 @@ class _ValueTable:
         np.cumsum(np.bincount(self.cell_unit, minlength=self.n_units), out=indptr[1:])
         self.sparse = sp.csr_matrix((self.cell_count, self.cell_code, indptr),
                                     shape=(self.n_units, n_levels))
+
+    @staticmethod
+    def fits_dense(answers: _Answers, n_levels: int) -> bool:
+        return (n_levels <= _MAX_DENSE_LEVELS
+                and answers.n_items * n_levels <= 4 * len(answers.items) + (1 << 20))
 
     def rows(self) -> tuple[IntArray, IntArray]:
         """The unit index and value code of every value in a pairable unit."""
@@ -467,18 +491,21 @@ def _ratio_distance(a: FloatArray, b: FloatArray) -> FloatArray:
     return ratio * ratio
 
 
-class _RatioAlpha:
-    """d_ck = ((c - k) / (c + k))^2. The observed sum is per unit (a fixed metric); the
-    expected sum runs over value pairs, in blocks of rows of the V × V distance matrix."""
+def _interval_distance(a: FloatArray, b: FloatArray) -> FloatArray:
+    return (a - b) ** 2
 
-    def __init__(self, answers: _Answers) -> None:
-        self.table = table = _ValueTable(answers)
+
+class _FixedMetricAlpha:
+    """Any metric that does not depend on the data: the observed sum is per unit; the
+    expected sum runs over value pairs, in blocks of rows of the V × V distance matrix. Used
+    for ratio, d_ck = ((c - k) / (c + k))^2, and for interval on whole-number scales."""
+
+    def __init__(self, table: _ValueTable, distance: Distance) -> None:
+        self.table = table
         self.n_units = table.n_units
         self.levels = table.levels.astype(np.float64)
-        if table.n_levels and self.levels[0] < 0:
-            raise ValueError(f"the ratio level needs non-negative values, got "
-                             f"{self.levels[0]}; use level='interval' for signed data")
-        self.observed = table.unit_observed(_ratio_distance)
+        self.distance = distance
+        self.observed = table.unit_observed(distance)
 
     def batch(self, weights: FloatArray | None) -> FloatArray:
         totals = self.table.totals(weights)
@@ -487,15 +514,32 @@ class _RatioAlpha:
         step = max(1, _BLOCK // max(len(levels), 1))
         for start in range(0, len(levels), step):
             rows = slice(start, start + step)
-            distance = _ratio_distance(levels[rows, None], levels[None, :])
+            distance = self.distance(levels[rows, None], levels[None, :])
             expected += ((totals[:, rows] @ distance) * totals).sum(axis=1)
         return _alpha_from_sums(totals.sum(axis=1), _weighted_sum(self.observed, weights),
                                 expected, (totals > 0).sum(axis=1) <= 1)
 
 
+def _ratio_model(answers: _Answers) -> _AlphaModel:
+    table = _ValueTable(answers)
+    if table.n_levels and table.levels[0] < 0:
+        raise ValueError(f"the ratio level needs non-negative values, got "
+                         f"{table.levels[0]}; use level='interval' for signed data")
+    return _FixedMetricAlpha(table, _ratio_distance)
+
+
+def _interval_model(answers: _Answers) -> _AlphaModel:
+    """A small whole-number scale is counted per unit like the other levels; anything else
+    (measurements) goes through per-unit sums of squares without value codes."""
+    coded = _small_int_codes(answers.values)
+    if coded is not None and _ValueTable.fits_dense(answers, len(coded[1])):
+        return _FixedMetricAlpha(_ValueTable(answers, coded), _interval_distance)
+    return _IntervalAlpha(answers)
+
+
 _ALPHA_MODELS: dict[str, Callable[[_Answers], _AlphaModel]] = {
-    "nominal": _NominalAlpha, "ordinal": _OrdinalAlpha, "interval": _IntervalAlpha,
-    "ratio": _RatioAlpha,
+    "nominal": _NominalAlpha, "ordinal": _OrdinalAlpha, "interval": _interval_model,
+    "ratio": _ratio_model,
 }
 
 
@@ -533,12 +577,15 @@ def krippendorff_alpha(items: ArrayLike, workers: ArrayLike, values: ArrayLike, 
     ``(c - k)^2``; ratio ``((c - k)/(c + k))^2``. Units with fewer than two values are not
     pairable and drop out. Several values from one worker for one item all count: each pairs
     with the unit's other values (standard reliability-data semantics), so *workers* serves
-    only to check the input. NaN values are missing and dropped.
+    only to check the input. NaN values are missing and dropped. *n_items* and *n_workers*,
+    when given, are the code ranges (0..n-1) the codes are checked against.
 
-    Cost is linear in the number of answers: interval reduces to per-unit sums of squares
-    and needs no value codes; the other levels count values per unit in one ``bincount``
-    (units × distinct values, dense when small, else sparse cells) and take o from that, or,
-    for nominal, its per-unit closed form (m_u^2 - sum_c n_uc^2) / (m_u - 1). Returns NaN
+    o is never built from pairs of answers. Values on a short whole-number scale (ratings,
+    label codes) are counted per unit in one ``bincount`` (units × scale steps), and o is a
+    product of that table with itself, or for nominal its per-unit closed form
+    (m_u^2 - sum_c n_uc^2) / (m_u - 1): linear in the answers. Other values are sorted once
+    into sparse per-unit counts; interval measurements skip even that, through per-unit sums
+    of squares: sum_{i,j in u} (x_i - x_j)^2 = 2 m_u sum_i (x_i - mean_u)^2. Returns NaN
     when no unit is pairable, and 1.0 when all pairable values are one value (D_e = D_o = 0:
     nothing to disagree about counts as agreement; the ``krippendorff`` package raises here).
 

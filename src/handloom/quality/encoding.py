@@ -38,7 +38,14 @@ def encode_values(values: Sequence[Any] | NDArray[Any],
                   order: Sequence[Any] | None = None) -> tuple[NDArray[np.int64], list[Any]]:
     """Codes 0..n-1 for *values*, sorted (so results repeat for any input order), or in the
     given *order* when one is given; a value missing from *order* is a ValueError."""
-    arr = np.asarray(values)
+    if isinstance(values, np.ndarray):
+        arr = values
+    else:
+        # A plain sequence keeps its Python values: numpy would turn [1, "a"] into strings
+        # and drop trailing NUL characters. Only all-int or all-float data take numpy's path.
+        kinds = {type(v) for v in values}
+        arr = np.asarray(values) if kinds and kinds <= {int} or kinds == {float} \
+            else np.asarray(list(values) or [], dtype=object)
     if order is not None:
         index = {v: i for i, v in enumerate(order)}
         try:

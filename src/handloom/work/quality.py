@@ -403,7 +403,8 @@ def project_agreement(conn: Connection, project: Any, *, metric: Metric = "alpha
     sql = Sql(conn)
     rows = _counted_answers(sql, project)
     if not rows:
-        raise Invalid(f"Project {project.name!r} has no answers yet to measure agreement on.")
+        # Undefined, not an error: no item has two answers yet.
+        return AgreementResult(float("nan"), None, None, 0, 0, 0)
     answers = [sql.load(r[2]) for r in rows]
     if level == "nominal" or metric in ("percent", "fleiss", "cohen"):
         values: list[Any] = [repr(kind.answer_key(a)) for a in answers]

@@ -35,7 +35,8 @@ def _as_codes(values: ArrayLike, name: str) -> IntArray:
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a one-dimensional array, got shape {arr.shape}")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        if np.issubdtype(arr.dtype, np.floating) and np.all(np.mod(arr, 1) == 0):
+        if (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr))
+                and np.all(np.abs(arr) < 2.0 ** 62) and np.all(np.mod(arr, 1) == 0)):
             arr = arr.astype(np.int64)
         else:
             raise ValueError(f"{name} must hold integer codes (use encode_labels), "
@@ -210,6 +211,7 @@ class Aggregator:
             n_classes: int | None = None, progress: Progress | None = None) -> Self:
         data = Answers.build(items, workers, labels, n_items=n_items, n_workers=n_workers,
                              n_classes=n_classes)
+        self._tie_break = None  # a previous fit's tie scores must never leak into this one
         self.loss_history_ = []
         self.n_iter_ = 0
         if len(data) == 0 or data.n_classes == 1:

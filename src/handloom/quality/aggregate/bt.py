@@ -154,7 +154,11 @@ class BradleyTerry:
                           y: IntArray, gamma: FloatArray) -> FloatArray:
         if workers is None:
             return np.empty(0)
-        w = _as_codes(workers, "workers")[keep]
+        w = _as_codes(workers, "workers")
+        if len(w) != len(keep):
+            raise ValueError(f"workers has {len(w)} entries but there are {len(keep)} "
+                             "comparisons")
+        w = w[keep]
         decided = y != TIE
         agrees = ((gamma[a] > gamma[b]) == (y == LEFT)) & decided
         n_w = int(w.max()) + 1 if w.size else 0

@@ -10,6 +10,7 @@ from handloom.quality.aggregate.base import (
     Progress,
     agreement_with,
     majority_probas,
+    wsum,
 )
 from handloom.quality.aggregate.base import decide as _decide
 
@@ -19,8 +20,9 @@ class MajorityVote(Aggregator):
     of agreement with the majority.
 
     Ties are broken reproducibly: the tied class whose voters agree more often with the
-    majority on the other items wins (an agreement-weighted vote, as in Wawa), then the
-    class answered most often over the whole data set, then the lowest code.
+    majority on the items that have a clear one wins (an agreement-weighted vote, as in
+    Wawa), then the class answered most often over the whole data set, then the lowest
+    code.
 
     >>> import numpy as np
     >>> mv = MajorityVote().fit(np.array([0, 0, 0, 1]), np.array([0, 1, 2, 0]),
@@ -39,8 +41,14 @@ class MajorityVote(Aggregator):
         probas = self.probas_
         tied = (probas >= probas.max(axis=1, keepdims=True) - 1e-9).sum(axis=1) > 1
         if tied.any():
-            # Only items with a tie need the weighted vote that settles it.
-            weights = np.nan_to_num(self.skills_)[data.workers]
-            weights = np.where(tied[data.items], weights, 0.0)
+            # A worker's weight is their agreement with the majority on the items that have
+            # one: the tied items' own answers, and any other tie, do not count.
+            clear = ~tied[data.items]
+            hit = (labels[data.items] == data.labels) & clear
+            agree = wsum(data.workers, hit.astype(np.float64), data.n_workers)
+            seen = wsum(data.workers, clear.astype(np.float64), data.n_workers)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                skill = np.where(seen > 0, agree / seen, 0.0)
+            weights = np.where(tied[data.items], skill[data.workers], 0.0)
             self._tie_break = data.per_item_class(weights)
         self.n_iter_ = 1

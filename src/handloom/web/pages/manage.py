@@ -9,6 +9,7 @@ script is htmx polling the guideline notes.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,14 +20,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from handloom.disclose.privacy import pseudonym
 from handloom.errors import HandloomError, ImportFailed, Invalid
 from handloom.kinds.base import kind_catalog
 from handloom.labor import guidelines
+from handloom.quality.aggregate import METHODS, PAIRWISE_METHODS
 from handloom.store.db import Store
+from handloom.store.schema import items as items_table
+from handloom.store.schema import qualification_results
 from handloom.web import charts
 from handloom.web.deps import StoreDep, WritesDep
 from handloom.web.pages.render import page
@@ -38,13 +43,21 @@ from handloom.web.pages.session import (
     template_context,
 )
 from handloom.web.policies import allowed, authorize
-from handloom.work import importing, projects, stats
+from handloom.work import importing, projects, quality, review, stats
 from handloom.work.accounts import Principal
 
 router = APIRouter(include_in_schema=False)
 
 FLASH_KEY = "manage_flash"
 MAX_WORKER_BARS = 25
+MAX_QUALITY_ROWS = 200  # workers listed in the quality panel's table
+# Readable names of the aggregation methods, from the estimators themselves; "online" is the
+# item-by-item posterior computed as each item completes.
+METHOD_NAMES: dict[str, str] = {
+    **{name: cls.title for name, cls in METHODS.items()},
+    **{name: cls.title for name, cls in PAIRWISE_METHODS.items()},
+    "online": "one-coin model, item by item",
+}
 CONTEXT_LINES = 3  # lines shown before and after a failing line of an upload
 LINE_LIMIT = 400  # characters of one line shown in that context
 
@@ -134,6 +147,80 @@ def _hourly_pay(described: dict[str, Any]) -> str | None:
     return f"{rate.quantize(Decimal('0.01'))}"
 
 
+def method_name(method: str | None) -> str:
+    """A readable name for an aggregation method code."""
+    if not method:
+        return "not run yet"
+    return METHOD_NAMES.get(method, method)
+
+
+def _share(n: int, of: int) -> str:
+    return f"{n} of {of}" if of else "none yet"
+
+
+def quality_summary(conn: Connection, project: Any) -> dict[str, Any]:
+    """The quality panel: the stored aggregates, the review queue, Krippendorff's alpha and
+    every scored worker under their per-project pseudonym."""
+    aggregated, mean_conf, below = conn.execute(
+        select(func.count(items_table.c.agg_confidence), func.avg(items_table.c.agg_confidence),
+               func.count().filter(items_table.c.agg_confidence < project.review_threshold))
+        .where(items_table.c.project_id == project.id, items_table.c.is_gold.is_(False))).one()
+    by_reason: dict[str, int] = dict(conn.execute(
+        select(items_table.c.review_reason, func.count())
+        .where(items_table.c.project_id == project.id,
+               items_table.c.review_reason.is_not(None),
+               items_table.c.final_answer.is_(None))
+        .group_by(items_table.c.review_reason)).all())
+    alpha: dict[str, Any] | None
+    alpha_note: str | None
+    try:
+        result = quality.project_agreement(conn, project, metric="alpha", level="nominal")
+        value = None if math.isnan(result.value) else float(result.value)
+        alpha = {"value": value, "items": result.n_items, "workers": result.n_workers}
+    except Invalid as exc:
+        alpha = None
+        alpha_note = exc.message
+    else:
+        alpha_note = None
+    rows: dict[int, dict[str, Any]] = {}
+    for score in quality.worker_scores(conn, project):
+        rows[score["worker_id"]] = {**score, "test": None}
+    for r in conn.execute(select(qualification_results.c.worker_id,
+                                 qualification_results.c.answered,
+                                 qualification_results.c.correct,
+                                 qualification_results.c.passed)
+                          .where(qualification_results.c.project_id == project.id)):
+        row = rows.setdefault(int(r.worker_id), {
+            "worker_id": int(r.worker_id), "gold_answered": 0, "gold_correct": 0,
+            "gold_accuracy": None, "agreement": None, "agreement_answers": 0, "skill": None})
+        row["test"] = {"answered": int(r.answered), "correct": int(r.correct),
+                       "passed": bool(r.passed)}
+    table = []
+    for row in rows.values():
+        row["who"] = pseudonym(project.pseudonym_secret, row.pop("worker_id"))
+        row["gold"] = _share(row["gold_correct"], row["gold_answered"])
+        table.append(row)
+    table.sort(key=lambda r: r["who"])
+    return {
+        "method": project.aggregation_method,
+        "method_name": method_name(project.aggregation_method),
+        "threshold": float(project.review_threshold),
+        "max_overlap": project.max_overlap,
+        "qualification_size": int(project.qualification_size or 0),
+        "qualification_pass": float(project.qualification_pass),
+        "aggregated": int(aggregated),
+        "mean_confidence": None if mean_conf is None else float(mean_conf),
+        "below": int(below),
+        "waiting": review.waiting_count(conn, project),
+        "waiting_low": int(by_reason.get(quality.LOW_CONFIDENCE, 0)),
+        "waiting_gold": int(by_reason.get(quality.GOLD_FAILED, 0)),
+        "alpha": alpha,
+        "alpha_note": alpha_note,
+        "workers": table[:MAX_QUALITY_ROWS],
+        "workers_hidden": max(len(table) - MAX_QUALITY_ROWS, 0),
+    }
+
+
 def _project_context(conn: Connection, name: str, me: Principal) -> dict[str, Any]:
     project = projects.get_project(conn, name)
     described = projects.describe_project(conn, project)
@@ -158,6 +245,8 @@ def _project_context(conn: Connection, name: str, me: Principal) -> dict[str, An
         "flags": guidelines.list_flags(conn, project.id),
         "hourly_pay": _hourly_pay(described),
         "can_upload": allowed(me, "items.import"),
+        "quality": quality_summary(conn, project),
+        "can_aggregate": allowed(me, "quality.aggregate"),
     }
 
 
@@ -372,3 +461,25 @@ async def upload(name: str, request: Request, me: UserDep, _csrf: CsrfDep,
     shown = filename if len(filename) <= 80 else filename[:79] + "…"  # the flash is a cookie
     _flash(request, f"Imported {result.imported} items{gold} from {shown}.")
     return RedirectResponse(f"/manage/{name}", status_code=303)
+
+
+@router.post("/manage/{name}/aggregate")
+async def recompute_aggregate(name: str, request: Request, me: UserDep, _csrf: CsrfDep,
+                              writes: WritesDep) -> Response:
+    """Run the project's aggregation over every answer and come back to the project page."""
+    authorize(me, "quality.aggregate")
+
+    def work(conn: Connection) -> quality.AggregationRun:
+        project = projects.get_project(conn, name)
+        return quality.aggregate_project(conn, project, actor=f"user:{me.user_id}")
+
+    run = await writes.run(work)
+    if not run.answers:
+        _flash(request, "Nothing to aggregate yet: no answers have come in.")
+    else:
+        mean = (f", mean confidence {run.mean_confidence:.2f}"
+                if run.mean_confidence is not None else "")
+        _flash(request, f"Aggregated {run.items} items from {run.answers} answers with "
+                        f"{method_name(run.method)}{mean}. {run.queued} items newly queued "
+                        f"for review, {run.unqueued} taken off the queue.")
+    return RedirectResponse(f"/manage/{name}#h-quality", status_code=303)

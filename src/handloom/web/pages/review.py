@@ -16,14 +16,17 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from handloom.errors import Forbidden, HandloomError, Invalid
 from handloom.store.db import Store
+from handloom.store.schema import items as items_table
 from handloom.web.deps import StoreDep
+from handloom.web.pages.manage import method_name
 from handloom.web.pages.render import page
 from handloom.web.pages.session import CsrfDep, UserDep, template_context
 from handloom.web.policies import authorize
-from handloom.work import projects, review
+from handloom.work import projects, quality, review
 from handloom.work.accounts import Principal
 
 router = APIRouter(include_in_schema=False)
@@ -97,6 +100,32 @@ def span_excerpts(answer: Any, payload: Any) -> list[str]:
     return out
 
 
+def why_queued(reason: str | None, confidence: float | None,
+               gold_summary: str | None) -> str | None:
+    """One line saying why an item waits for review (None when it is not queued)."""
+    if reason == quality.LOW_CONFIDENCE:
+        shown = f" ({confidence:.2f})" if confidence is not None else ""
+        return f"Low confidence{shown}: the answers do not settle the item."
+    if reason == quality.GOLD_FAILED:
+        expected = f" {gold_summary}" if gold_summary else ""
+        return (f"Gold answer missed: a worker's answer differed from the gold answer"
+                f"{expected}. Check the worker's answer, or the gold answer itself.")
+    if reason:
+        return f"Queued: {reason}."
+    return None
+
+
+def _gold_summaries(conn: Any, project: Any, external_ids: list[str]) -> dict[str, str]:
+    """The summary of the gold answer of each of these items that has one."""
+    if not external_ids:
+        return {}
+    kind = projects.kind_of(project)
+    rows = conn.execute(select(items_table.c.external_id, items_table.c.gold_answer).where(
+        items_table.c.project_id == project.id, items_table.c.external_id.in_(external_ids),
+        items_table.c.gold_answer.is_not(None))).all()
+    return {r.external_id: kind.summarize(r.gold_answer) for r in rows}
+
+
 def _item_context(conn: Any, project: Any, external_id: str) -> dict[str, Any]:
     item = review.item_for_review(conn, project, external_id)
     for i, answer in enumerate(item["answers"]):
@@ -110,6 +139,17 @@ def _item_context(conn: Any, project: Any, external_id: str) -> dict[str, Any]:
     if item["decision"]:
         item["decision"]["json"] = pretty_json(item["decision"]["final_answer"])
         item["decision"]["when"] = _when(item["decision"]["decided_at"])
+    kind = projects.kind_of(project)
+    gold_summary = (kind.summarize(item["gold_answer"]) if item["gold_answer"] is not None
+                    else None)
+    aggregate = item["aggregate"]
+    item["why"] = (why_queued(item["review_reason"],
+                              aggregate["confidence"] if aggregate else None, gold_summary)
+                   if item["final_answer"] is None else None)
+    item["gold_summary"] = gold_summary
+    if aggregate:
+        aggregate["json"] = pretty_json(aggregate["answer"])
+        aggregate["method_name"] = method_name(aggregate["method"])
     upcoming = review.disagreement_queue(conn, project, 2, after=external_id)
     following = [e for e in upcoming if e["id"] != external_id]
     return {
@@ -163,8 +203,11 @@ def review_queue(name: str, request: Request, me: UserDep, store: StoreDep,
         waiting = (len(queue) if len(queue) < QUEUE_PAGE
                    else review.waiting_count(conn, project))
         just_decided = decided if decided and review.is_decided(conn, project, decided) else None
+        golds = _gold_summaries(conn, project, [e["id"] for e in queue
+                                                if e["reason"] == quality.GOLD_FAILED])
     for entry in queue:
         entry["href"] = item_href(project.name, entry["id"])
+        entry["why"] = why_queued(entry["reason"], entry["confidence"], golds.get(entry["id"]))
     return page("pages/review_queue.html", template_context(
         request, me, project={"name": project.name, "title": project.title,
                               "kind": project.kind, "overlap": project.overlap,

@@ -21,9 +21,10 @@ from handloom.store.schema import instruction_versions
 from handloom.web import work_loop
 from handloom.web.api import schemas as s
 from handloom.web.deps import StoreDep, WritesDep
+from handloom.web.pages.manage import method_name
 from handloom.web.pages.render import page
 from handloom.web.pages.session import CsrfDep, UserDep, template_context
-from handloom.work import projects, routing, submissions, views
+from handloom.work import projects, quality, routing, submissions, views
 from handloom.work.accounts import Principal
 
 router = APIRouter(include_in_schema=False)
@@ -62,9 +63,20 @@ def home(request: Request, me: UserDep, store: StoreDep) -> Response:
         return RedirectResponse("/review", status_code=303)
     if me.role != "worker":
         return RedirectResponse("/manage", status_code=303)
+    worker_id = work_loop.worker_of(me, "work.next")
     with store.read() as conn:
-        cards = views.worker_project_cards(conn, work_loop.worker_of(me, "work.next"))
+        cards = views.worker_project_cards(conn, worker_id)
+        for card in cards:
+            project = projects.get_project(conn, card["name"])
+            card["score"] = judged(quality.worker_score(conn, project, worker_id),
+                                   project.aggregation_method)
     return page("pages/home.html", template_context(request, me, cards=cards))
+
+
+def judged(score: dict[str, Any], project_method: str) -> dict[str, Any]:
+    """A worker's own scores with the readable method name, for "How you are judged"."""
+    return {**score, "method_name": method_name(score["method"] or project_method),
+            "pass_percent": round(100 * float(score["qualification"]["pass_mark"]))}
 
 
 def instruction_changes(old: str, new: str) -> list[dict[str, Any]]:

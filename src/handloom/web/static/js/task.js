@@ -161,9 +161,10 @@
     var skipReason = document.getElementById("skip-reason");
     var skipCancel = document.getElementById("skip-cancel");
     var hotkeysEl = document.getElementById("hotkeys");
+    var qualBanner = document.getElementById("qual-banner");
 
     var state = {
-      mode: "loading",      // loading | cover | answering | amending | empty | error
+      mode: "loading",      // loading | cover | answering | amending | feedback | empty | error
       busy: false,
       lease: null,          // the lease on screen (or held, while amending)
       controller: null,
@@ -284,6 +285,9 @@
       if (state.mode === "cover") {
         keys.push({ key: "R", label: "reveal" });
       }
+      if (state.mode === "feedback") {
+        keys.push({ key: "Enter", label: "continue" });
+      }
       if (state.controller && (state.mode === "answering" || state.mode === "amending")) {
         try { keys = keys.concat(state.controller.hotkeys() || []); } catch (e) { reportBug(e); }
         keys.push({ key: "Enter", label: state.mode === "amending" ? "save the change" : "submit" });
@@ -322,6 +326,81 @@
       area.focus();
     }
 
+    // ---------------------------------------------------------------- qualification test
+    // The banner over the item while a test question is on screen, and the feedback shown
+    // after each test answer (the right answer and the progress; the result at the end).
+    // The worker moves on with Continue (or Enter): feedback never disappears by itself.
+    function setBanner(qualification) {
+      if (!qualBanner) { return; }
+      if (qualification) {
+        qualBanner.textContent = "Qualification test — question " + qualification.question +
+          " of " + qualification.of;
+        qualBanner.hidden = false;
+      } else {
+        qualBanner.textContent = "";
+        qualBanner.hidden = true;
+      }
+    }
+
+    function percent(share) { return Math.round(Number(share) * 100) + "%"; }
+
+    function showFeedback(feedback) {
+      state.mode = "feedback";
+      state.lease = null;
+      unmount();
+      var test = feedback.qualification || {};
+      var titleId = uid("feedback");
+      var children = [
+        el("h2", { cls: "hw-heading " + (feedback.correct ? "fb-correct" : "fb-wrong"), attrs: { id: titleId } }, [
+          el("span", { text: feedback.correct ? "✓" : "✗", attrs: { "aria-hidden": "true" } }),
+          " " + (feedback.correct ? "Correct" : "Not the expected answer")
+        ])
+      ];
+      if (!feedback.correct) {
+        children.push(el("p", { cls: "fb-expected" }, [
+          "The expected answer was ", el("strong", { text: feedback.expected_summary || "" }), "."
+        ]));
+      }
+      if (test.size) {
+        children.push(el("p", { cls: "fb-progress", text: "Test progress: " + test.answered + " of " +
+          test.size + " questions answered, " + test.correct + " correct." }));
+      }
+      var done = test.passed === true || test.passed === false;
+      if (test.passed === true) {
+        children.push(el("p", { cls: "fb-result fb-passed", text: "You passed the qualification test: " +
+          test.correct + " of " + test.answered + " correct (the pass mark is " + percent(test.pass_mark) +
+          "). Real items come next." }));
+      } else if (test.passed === false) {
+        children.push(el("p", { cls: "fb-result fb-failed", text: "You did not pass the qualification test: " +
+          test.correct + " of " + test.answered + " correct (the pass mark is " + percent(test.pass_mark) +
+          "). This project has no further work for you; if you think a question was scored wrongly, " +
+          "tell the project team (Shift+U)." }));
+      }
+      var button;
+      if (test.passed === false) {
+        button = el("a", { cls: "button primary", text: "Back to your projects", attrs: { id: "btn-continue" } });
+        button.href = "/";   // a fixed, same-origin path (not from item data)
+      } else {
+        button = el("button", { cls: "primary", attrs: { type: "button", id: "btn-continue" } },
+          ["Continue ", kbd("Enter")]);
+        button.addEventListener("click", continueAfterFeedback);
+      }
+      children.push(el("p", {}, [button]));
+      area.appendChild(el("div", { cls: "qual-feedback" + (feedback.correct ? " is-correct" : " is-wrong"),
+        attrs: { role: "group", "aria-labelledby": titleId } }, children));
+      setStatus((feedback.correct ? "Correct." : "Not the expected answer.") +
+        (done ? (test.passed ? " Test passed." : " Test not passed.") : " Continue when you are ready."));
+      refresh();
+      button.focus();
+    }
+
+    function continueAfterFeedback() {
+      if (state.mode !== "feedback" || state.busy) { return; }
+      var link = document.getElementById("btn-continue");
+      if (link && link.tagName.toLowerCase() === "a") { window.location.assign("/"); return; }
+      loadNext();
+    }
+
     function showEmpty(reason) {
       state.mode = "empty";
       state.lease = null;
@@ -339,6 +418,7 @@
 
     function showLease(lease) {
       state.lease = lease;
+      setBanner(lease.qualification);
       var id = lease.assignment_id;
       state.shown[id] = true;
       if (!state.keys[id]) { state.keys[id] = randomKey(); }
@@ -429,12 +509,13 @@
       setStatus("Loading the next item…");
       return post(endpoints.next, {}, "next item").then(function (data) {
         state.busy = false;
-        if (!data.assignment) { showEmpty(data.reason); return; }
+        if (!data.assignment) { setBanner(null); showEmpty(data.reason); return; }
         showLease(data.assignment);
       }).catch(function (error) {
         state.busy = false;
         state.mode = "error";
         state.lease = null;
+        setBanner(null);
         unmount();
         var retry = el("button", { attrs: { type: "button" } }, ["Try again"]);
         retry.addEventListener("click", function () { state.notice = ""; loadNext(); });
@@ -467,13 +548,19 @@
       state.busy = true;
       refresh();
       setStatus("Submitting…");
-      post(fill(endpoints.submit, id), body, "submit").then(function () {
+      post(fill(endpoints.submit, id), body, "submit").then(function (result) {
         state.busy = false;
         state.submitted += 1;
         state.notice = "";
-        state.last = { assignmentId: id, item: lease.item, answer: answer, expiresAt: lease.expires_at };
         delete state.keys[id];
         delete state.seconds[id];
+        if (result && result.feedback) {
+          // A test answer: it is scored at once and cannot be changed afterwards.
+          state.last = null;
+          showFeedback(result.feedback);
+          return null;
+        }
+        state.last = { assignmentId: id, item: lease.item, answer: answer, expiresAt: lease.expires_at };
         return loadNext();
       }).catch(function (error) { serverError(error, "submit"); });
     }
@@ -696,6 +783,13 @@
 
       if (state.mode === "cover") {
         if (key === "r" || key === "R") { event.preventDefault(); revealItem(); }
+        return;
+      }
+      if (state.mode === "feedback") {
+        if (key === "Enter" && !event.shiftKey && !event.altKey) {
+          event.preventDefault();
+          if (!event.repeat) { continueAfterFeedback(); }
+        }
         return;
       }
 
