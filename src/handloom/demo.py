@@ -26,7 +26,7 @@ from handloom.labor import timekeeping
 from handloom.store.db import Store, utcnow
 from handloom.store.schema import items
 from handloom.store.schema import projects as project_table
-from handloom.work import accounts, projects, review, routing, submissions
+from handloom.work import accounts, projects, quality, review, routing, submissions
 from handloom.work.importing import import_items
 from handloom.workspace import init_workspace, open_store
 
@@ -126,6 +126,11 @@ def simulate_work(store: Store, worker_ids: list[int], *, reviewer_id: int,
             clocks[w] += timedelta(minutes=rng.uniform(5, 25))
     with store.write() as conn:
         decided = _decide_some(conn, names, reviewer_id)
+    # One aggregation run per project, as a manager would start from the project page: the
+    # quality panels then show each project's method, confidences and worker scores.
+    for name in names:
+        with store.write() as conn:
+            quality.aggregate_project(conn, projects.get_project(conn, name), actor="demo")
     with store.read() as conn:
         waiting = {name: review.waiting_count(conn, projects.get_project(conn, name))
                    for name in names}
