@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 Progress = Callable[[int, float], None]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+P = TypeVar("P")
 
 # Probabilities are clipped away from 0 and 1 before logs are taken.
 EPS = 1e-12
@@ -237,6 +238,26 @@ class Aggregator:
 
     def _fit(self, data: Answers, progress: Progress | None) -> None:
         raise NotImplementedError
+
+    def _em(self, data: Answers, progress: Progress | None, start: P,
+            m_step: Callable[[FloatArray, P], P],
+            e_step: Callable[[P, FloatArray], tuple[FloatArray, float]],
+            priors_of: Callable[[FloatArray], FloatArray]) -> tuple[FloatArray, P, FloatArray]:
+        """The EM loop every iterative method shares: start from the majority vote's
+        posterior, then alternate the E-step (posterior and log-likelihood from the
+        parameters and class prior) and the M-step (parameters from the posterior, given the
+        previous ones) until the loss moves less than ``tol``. Returns the posterior, the
+        parameters and the class prior."""
+        posterior = majority_probas(data)
+        params = m_step(posterior, start)
+        priors = priors_of(posterior)
+        for _ in range(self.n_iter):
+            posterior, loss = e_step(params, priors)
+            params = m_step(posterior, params)
+            priors = priors_of(posterior)
+            if self._converged(loss, progress):
+                break
+        return posterior, params, priors
 
     def _converged(self, loss: float, progress: Progress | None) -> bool:
         """Record one iteration's loss; True when it moved less than ``tol``."""

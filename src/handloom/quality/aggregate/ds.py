@@ -10,7 +10,6 @@ from handloom.quality.aggregate.base import (
     Answers,
     FloatArray,
     Progress,
-    majority_probas,
     normalize_log,
 )
 
@@ -99,15 +98,11 @@ class DawidSkene(Aggregator):
         return posterior, loss
 
     def _fit(self, data: Answers, progress: Progress | None) -> None:
-        posterior = majority_probas(data)
-        confusions = self._m_step(data, posterior)
-        priors = class_prior(posterior[data.answered], self.prior_smoothing)
-        for _ in range(self.n_iter):
-            posterior, loss = self._e_step(data, confusions, priors)
-            confusions = self._m_step(data, posterior)
-            priors = class_prior(posterior[data.answered], self.prior_smoothing)
-            if self._converged(loss, progress):
-                break
+        posterior, confusions, priors = self._em(
+            data, progress, np.empty(0),
+            lambda post, _prev: self._m_step(data, post),
+            lambda conf, pri: self._e_step(data, conf, pri),
+            lambda post: class_prior(post[data.answered], self.prior_smoothing))
         self.probas_ = posterior
         self.confusions_ = confusions
         self.priors_ = priors

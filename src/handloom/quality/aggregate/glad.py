@@ -10,7 +10,6 @@ from handloom.quality.aggregate.base import (
     Answers,
     FloatArray,
     Progress,
-    majority_probas,
     normalize_log,
     wsum,
 )
@@ -106,17 +105,12 @@ class GLAD(Aggregator):
         return alpha, log_beta
 
     def _fit(self, data: Answers, progress: Progress | None) -> None:
-        posterior = majority_probas(data)
-        alpha = np.full(data.n_workers, self.alpha_mean)
-        log_beta = np.zeros(data.n_items)
-        alpha, log_beta = self._m_step(data, posterior, alpha, log_beta)
-        priors = self._class_prior(data, posterior)
-        for _ in range(self.n_iter):
-            posterior, loss = self._e_step(data, alpha, log_beta, priors)
-            alpha, log_beta = self._m_step(data, posterior, alpha, log_beta)
-            priors = self._class_prior(data, posterior)
-            if self._converged(loss, progress):
-                break
+        start = (np.full(data.n_workers, self.alpha_mean), np.zeros(data.n_items))
+        posterior, (alpha, log_beta), priors = self._em(
+            data, progress, start,
+            lambda post, prev: self._m_step(data, post, *prev),
+            lambda params, pri: self._e_step(data, *params, pri),
+            lambda post: self._class_prior(data, post))
         self.probas_ = posterior
         self.priors_ = priors
         self.skills_ = alpha

@@ -11,7 +11,6 @@ from handloom.quality.aggregate.base import (
     Answers,
     FloatArray,
     Progress,
-    majority_probas,
     normalize_log,
     wsum,
 )
@@ -81,17 +80,13 @@ class MACE(Aggregator):
         return posterior, float(log_norm[data.answered].sum()) / len(data)
 
     def _fit(self, data: Answers, progress: Progress | None) -> None:
-        posterior = majority_probas(data)
-        theta = np.full(data.n_workers, 0.5)
-        xi = np.full((data.n_workers, data.n_classes), 1.0 / data.n_classes)
-        theta, xi = self._m_step(data, posterior, theta, xi)
-        priors = class_prior(posterior[data.answered], self.prior_smoothing)
-        for _ in range(self.n_iter):
-            posterior, loss = self._e_step(data, theta, xi, priors)
-            theta, xi = self._m_step(data, posterior, theta, xi)
-            priors = class_prior(posterior[data.answered], self.prior_smoothing)
-            if self._converged(loss, progress):
-                break
+        start = (np.full(data.n_workers, 0.5),
+                 np.full((data.n_workers, data.n_classes), 1.0 / data.n_classes))
+        posterior, (theta, xi), priors = self._em(
+            data, progress, start,
+            lambda post, prev: self._m_step(data, post, *prev),
+            lambda params, pri: self._e_step(data, *params, pri),
+            lambda post: class_prior(post[data.answered], self.prior_smoothing))
         self.probas_ = posterior
         self.priors_ = priors
         self.skills_ = theta

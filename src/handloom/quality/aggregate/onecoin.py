@@ -10,7 +10,6 @@ from handloom.quality.aggregate.base import (
     Answers,
     FloatArray,
     Progress,
-    majority_probas,
     normalize_log,
     wsum,
 )
@@ -70,15 +69,11 @@ class OneCoinDawidSkene(Aggregator):
         return posterior, float(log_norm[data.answered].sum()) / len(data)
 
     def _fit(self, data: Answers, progress: Progress | None) -> None:
-        posterior = majority_probas(data)
-        skill = self._m_step(data, posterior)
-        priors = class_prior(posterior[data.answered], self.prior_smoothing)
-        for _ in range(self.n_iter):
-            posterior, loss = self._e_step(data, skill, priors)
-            skill = self._m_step(data, posterior)
-            priors = class_prior(posterior[data.answered], self.prior_smoothing)
-            if self._converged(loss, progress):
-                break
+        posterior, skill, priors = self._em(
+            data, progress, np.empty(0),
+            lambda post, _prev: self._m_step(data, post),
+            lambda sk, pri: self._e_step(data, sk, pri),
+            lambda post: class_prior(post[data.answered], self.prior_smoothing))
         self.probas_ = posterior
         self.priors_ = priors
         self.skills_ = skill
