@@ -8,8 +8,9 @@ from handloom.quality.aggregate.base import (
     Aggregator,
     Answers,
     Progress,
-    agreement_with,
     majority_probas,
+    row_max,
+    row_sum,
     wsum,
 )
 from handloom.quality.aggregate.base import decide as _decide
@@ -35,20 +36,26 @@ class MajorityVote(Aggregator):
     title = "Majority vote"
 
     def _fit(self, data: Answers, progress: Progress | None) -> None:
-        self.probas_ = majority_probas(data)
-        labels = _decide(self.probas_, data.label_frequency, data.answered)
-        self.skills_ = agreement_with(labels, data)
-        probas = self.probas_
-        tied = (probas >= probas.max(axis=1, keepdims=True) - 1e-9).sum(axis=1) > 1
-        if tied.any():
+        self.probas_ = probas = majority_probas(data)
+        labels = _decide(probas, data.label_frequency, data.answered)
+        hit = (labels[data.items] == data.labels).astype(np.float64)
+        agree = wsum(data.workers, hit, data.n_workers)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.skills_ = agree / data.answers_per_worker
+        tied = np.flatnonzero(row_sum(probas >= row_max(probas)[:, None] - 1e-9) > 1)
+        if len(tied):
             # A worker's weight is their agreement with the majority on the items that have
             # one: the tied items' own answers, and any other tie, do not count.
-            clear = ~tied[data.items]
-            hit = (labels[data.items] == data.labels) & clear
-            agree = wsum(data.workers, hit.astype(np.float64), data.n_workers)
-            seen = wsum(data.workers, clear.astype(np.float64), data.n_workers)
+            is_tied = np.zeros(data.n_items, dtype=bool)
+            is_tied[tied] = True
+            on_tied = np.flatnonzero(is_tied[data.items])
+            w_tied = data.workers[on_tied]
+            agree_clear = agree - wsum(w_tied, hit[on_tied], data.n_workers)
+            seen_clear = data.answers_per_worker - np.bincount(w_tied, minlength=data.n_workers)
             with np.errstate(invalid="ignore", divide="ignore"):
-                skill = np.where(seen > 0, agree / seen, 0.0)
-            weights = np.where(tied[data.items], skill[data.workers], 0.0)
-            self._tie_break = data.per_item_class(weights)
+                skill = np.where(seen_clear > 0, agree_clear / seen_clear, 0.0)
+            k = data.n_classes
+            votes = wsum(data.items[on_tied] * k + data.labels[on_tied], skill[w_tied],
+                         data.n_items * k)
+            self._tie_break = votes.reshape(data.n_items, k)
         self.n_iter_ = 1

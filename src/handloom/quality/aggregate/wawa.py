@@ -12,6 +12,7 @@ from handloom.quality.aggregate.base import (
     agreement_with,
     decide,
     majority_probas,
+    row_sum,
 )
 
 
@@ -34,7 +35,7 @@ class Wawa(Aggregator):
         skills = np.nan_to_num(agreement_with(first, data))
         weights = skills[data.workers]
         votes = data.per_item_class(weights)
-        total = votes.sum(axis=1, keepdims=True)
+        total = row_sum(votes)[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             probas = np.where(total > 0, votes / total, mv)
         self.probas_ = np.asarray(probas, dtype=np.float64)
