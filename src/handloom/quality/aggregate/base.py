@@ -147,12 +147,16 @@ class Answers:
         the answers l that worker w gave item i. ``S @ X`` sums a per-(worker, label) table
         over each item's answers; ``S.T @ T`` sums item posteriors per (worker, label)."""
         k = self.n_classes
-        order = np.argsort(self.items, kind="stable")
+        cols = self.workers * k + self.labels
+        shape = (self.n_items, self.n_workers * k)
+        data = np.ones(len(cols), dtype=np.float64)
+        # Answers read from a store usually come grouped by item already: the CSR arrays
+        # are then the columns as they are; otherwise scipy's linear-time conversion sorts.
+        if len(self.items) > 1 and not bool(np.all(self.items[1:] >= self.items[:-1])):
+            return sp.csr_matrix((data, (self.items, cols)), shape=shape)
         indptr = np.zeros(self.n_items + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.items, minlength=self.n_items), out=indptr[1:])
-        cols = (self.workers * k + self.labels)[order]
-        data = np.ones(len(cols), dtype=np.float64)
-        return sp.csr_matrix((data, cols, indptr), shape=(self.n_items, self.n_workers * k))
+        return sp.csr_matrix((data, cols, indptr), shape=shape)
 
 
 def majority_probas(data: Answers) -> FloatArray:
