@@ -252,3 +252,27 @@ def test_answer_next_still_answers_plain_projects(store: Store) -> None:
     import_rows(store, "p", text_items(1))
     sub = answer_next(store, "p", worker, default=T)
     assert sub is not None and sub.feedback is None
+
+
+def test_a_reviewer_who_overrules_a_gold_answer_rescores_everyone(store: Store) -> None:
+    with store.write() as conn:
+        make_project(conn, gold_rate=0.5)
+        workers = add_workers(conn, 3)
+        from handloom.work import accounts
+        reviewer = accounts.create_user(conn, "rev", "reviewer", actor="test")
+    import_rows(store, "p", [*text_items(2), {"id": "g-1", "text": "gold", "gold": "toxic"}])
+    # The gold answer says toxic; two of three workers say not_toxic, and they are right.
+    answer_all(store, "p", workers, {"g-1": [T, N, N]})
+    with store.write() as conn:
+        p = projects.get_project(conn, "p")
+        assert [e["id"] for e in review.disagreement_queue(conn, p)] == ["g-1"]
+        review.resolve(conn, p, "g-1", reviewer, N, "The comment is a quotation, not abuse.",
+                       actor=f"user:{reviewer}")
+    with store.read() as conn:
+        p = projects.get_project(conn, "p")
+        scores = [quality.worker_score(conn, p, w) for w in workers]
+        assert ledger.verify(conn).ok
+    assert [(s["gold_correct"], s["gold_answered"]) for s in scores] == [(0, 1), (1, 1), (1, 1)]
+    assert item_row(store, "g-1").gold_answer == N
+    body = events(store, "gold.corrected")[0]
+    assert body["item"] == item_row(store, "g-1").id and len(body["rescored"]) == 3

@@ -80,6 +80,35 @@ def record_gold_answer(conn: Connection, project: Any, worker_id: int, item_id: 
                       body={"item": item_id, "reason": GOLD_FAILED, "worker": worker_id})
 
 
+def correct_gold(conn: Connection, project: Any, kind: TaskKind, item_id: int,
+                 answer: dict[str, Any], review_id: int, actor: str) -> int:
+    """A reviewer decided a gold item differently from its gold answer: the gold answer was
+    wrong. Replace it, rescore every answer to the item and move each worker's gold score
+    with it (a worker marked wrong for agreeing with the reviewer gets the point back).
+    Returns the number of answers whose score changed; one ``gold.corrected`` event."""
+    sql = Sql(conn)
+    now = utcnow()
+    key = kind.answer_key(answer)
+    sql.run("UPDATE items SET gold_answer = ? WHERE id = ?", (sql.json(answer), item_id))
+    changed = []
+    for ann_id, worker_id, given, was in sql.all(
+            "SELECT id, worker_id, answer, gold_correct FROM annotations WHERE item_id = ?",
+            (item_id,)):
+        now_right = kind.answer_key(sql.load(given)) == key
+        if was is not None and bool(was) == now_right:
+            continue
+        sql.run("UPDATE annotations SET gold_correct = ? WHERE id = ?", (now_right, ann_id))
+        changed.append(int(ann_id))
+        if was is not None:
+            _upsert_score(sql, project.id, int(worker_id), now,
+                          gold_correct=1 if now_right else -1)
+    ledger.append(conn, "gold.corrected", actor=actor, project_id=project.id,
+                  body={"item": item_id, "review": review_id, "rescored": changed,
+                        "gold_answer_sha256": hashlib.sha256(
+                            ledger.canonical_json(answer).encode()).hexdigest()})
+    return len(changed)
+
+
 def skills_of(sql: Sql, project_id: int, worker_ids: list[int]) -> dict[int, float | None]:
     """The estimated skill of each worker (None where no aggregation has estimated it)."""
     if not worker_ids:

@@ -29,6 +29,7 @@ from handloom.kinds.base import KindError, TaskKind
 from handloom.store.db import as_utc, inserted_id, utcnow
 from handloom.store.schema import annotations as annotation_table
 from handloom.store.schema import items, projects, reviews
+from handloom.work import quality
 from handloom.work.projects import kind_of
 
 SCAN_BATCH = 500
@@ -301,4 +302,7 @@ def resolve(conn: Connection, project: Any, external_id: str, reviewer_user_id: 
                   body={"review": review_id, "item": int(item.id),
                         "reviewer": reviewer_user_id, "final_answer_sha256": digest,
                         "reason_chars": len(reason)})
+    if item.is_gold and item.gold_answer is not None and \
+            kind.answer_key(clean) != kind.answer_key(item.gold_answer):
+        quality.correct_gold(conn, project, kind, int(item.id), clean, review_id, actor)
     return Decision(review_id, int(item.id), item.external_id, clean)
