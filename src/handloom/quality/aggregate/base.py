@@ -115,19 +115,24 @@ class Answers:
     def item_label_counts(self) -> FloatArray:
         """(n_items, n_classes): how many answers of each class each item received."""
         k = self.n_classes
-        counts = np.bincount(self.items * k + self.labels, minlength=self.n_items * k)
+        counts = np.bincount(self.item_class_index, minlength=self.n_items * k)
         return counts.reshape(self.n_items, k).astype(np.float64)
+
+    @cached_property
+    def item_class_index(self) -> IntArray:
+        """Per answer, its cell in a flattened (n_items × n_classes) table."""
+        return np.asarray(self.items * self.n_classes + self.labels, dtype=np.int64)
 
     def per_item_class(self, weights: ArrayLike) -> FloatArray:
         """(n_items, n_classes): *weights* (one per answer) summed by item and answered
         class."""
-        k = self.n_classes
-        return wsum(self.items * k + self.labels, weights, self.n_items * k).reshape(
-            self.n_items, k)
+        return wsum(self.item_class_index, weights, self.n_items * self.n_classes).reshape(
+            self.n_items, self.n_classes)
 
     @cached_property
     def answers_per_item(self) -> FloatArray:
-        return np.bincount(self.items, minlength=self.n_items).astype(np.float64)
+        # From the per-item class counts (n_items × K) rather than another pass over answers.
+        return row_sum(self.item_label_counts)
 
     @cached_property
     def answers_per_worker(self) -> FloatArray:
@@ -139,7 +144,7 @@ class Answers:
 
     @cached_property
     def label_frequency(self) -> FloatArray:
-        return np.bincount(self.labels, minlength=self.n_classes).astype(np.float64)
+        return np.asarray(self.item_label_counts.sum(axis=0), dtype=np.float64)
 
     @cached_property
     def item_by_worker_label(self) -> sp.csr_matrix:
@@ -177,29 +182,38 @@ def normalize_log(log_scores: FloatArray) -> tuple[FloatArray, FloatArray]:
     return probs, (np.log(total) + top)[:, 0]
 
 
+TieScores = Callable[[IntArray, IntArray], FloatArray]
+
+
 def decide(probas: FloatArray, label_frequency: FloatArray, answered: NDArray[np.bool_],
-           secondary: FloatArray | None = None) -> IntArray:
+           tie_scores: TieScores | None = None) -> IntArray:
     """Most probable class per item. Ties (within 1e-9) go to the class with the higher
-    *secondary* score when one is given, then to the class answered most often over the
-    whole data set, then to the lowest code: the same data always gives the same labels,
-    whatever the order of its rows or the numbering of items and workers."""
+    score from *tie_scores* when one is given (called with the tied rows and the labels
+    chosen so far; it returns their (rows × classes) scores), then to the class answered
+    most often over the whole data set, then to the lowest code: the same data always gives
+    the same labels, whatever the order of its rows or the numbering of items and workers."""
     k = probas.shape[1]
-    labels = np.asarray(probas.argmax(axis=1), dtype=np.int64)
-    if k > 1 and len(labels):
-        top = probas[np.arange(len(labels)), labels][:, None]
-        near = probas >= top - 1e-9
-        rows = np.flatnonzero(row_sum(near) > 1)
-        if len(rows):
-            # Only tied rows need the rule: rank 0 = least frequent class; among equal
-            # frequencies the lower code ranks higher.
-            order = np.lexsort((-np.arange(k), label_frequency))
-            rank = np.empty(k, dtype=np.int64)
-            rank[order] = np.arange(k)
-            tied = near[rows]
-            if secondary is not None:
-                second = np.where(tied, secondary[rows], -np.inf)
-                tied &= second >= second.max(axis=1, keepdims=True) - 1e-9
-            labels[rows] = np.where(tied, rank[None, :], -1).argmax(axis=1)
+    if k == 0 or not len(probas):
+        return np.full(len(probas), -1, dtype=np.int64)
+    near = probas >= (row_max(probas) - 1e-9)[:, None]
+    # The first near-maximal class of each row (columns from last to first, so the first
+    # wins): the argmax where there is no tie, without numpy's slow row-wise argmax.
+    labels = np.zeros(len(probas), dtype=np.int64)
+    for j in range(k - 1, 0, -1):
+        labels[near[:, j]] = j
+    labels[near[:, 0]] = 0
+    rows = np.flatnonzero(row_sum(near) > 1) if k > 1 else np.empty(0, dtype=np.int64)
+    if len(rows):
+        # Only tied rows need the rule: rank 0 = least frequent class; among equal
+        # frequencies the lower code ranks higher.
+        order = np.lexsort((-np.arange(k), label_frequency))
+        rank = np.empty(k, dtype=np.int64)
+        rank[order] = np.arange(k)
+        tied = near[rows]
+        if tie_scores is not None:
+            second = np.where(tied, tie_scores(rows, labels), -np.inf)
+            tied &= second >= second.max(axis=1, keepdims=True) - 1e-9
+        labels[rows] = np.where(tied, rank[None, :], -1).argmax(axis=1)
     labels[~answered] = -1
     return labels
 
@@ -234,9 +248,6 @@ class Aggregator:
         self.skills_: FloatArray = np.empty(0)
         self.loss_history_: list[float] = []
         self.n_iter_ = 0
-        # Scores per (item, class) that settle exact ties in the posterior, if the method
-        # has a better rule than overall class frequency.
-        self._tie_break: FloatArray | None = None
 
     def params(self) -> dict[str, Any]:
         """The constructor's parameters, for exports and the ledger."""
@@ -247,7 +258,6 @@ class Aggregator:
             n_classes: int | None = None, progress: Progress | None = None) -> Self:
         data = Answers.build(items, workers, labels, n_items=n_items, n_workers=n_workers,
                              n_classes=n_classes)
-        self._tie_break = None  # a previous fit's tie scores must never leak into this one
         self.loss_history_ = []
         self.n_iter_ = 0
         if len(data) == 0 or data.n_classes == 1:
@@ -258,7 +268,8 @@ class Aggregator:
             self._fit(data, progress)
         self.probas_[~data.answered] = 0.0
         self.labels_ = decide(self.probas_, data.label_frequency, data.answered,
-                              self._tie_break)
+                              self._tie_scores(data))
+        self._after_decide(data)
         conf = row_max(self.probas_) if data.n_items else np.empty(0)
         self.confidence_ = np.where(data.answered, conf, 0.0)
         return self
@@ -273,6 +284,14 @@ class Aggregator:
 
     def _fit(self, data: Answers, progress: Progress | None) -> None:
         raise NotImplementedError
+
+    def _tie_scores(self, data: Answers) -> TieScores | None:
+        """Scores that settle exact ties in the posterior, for a method with a better rule
+        than overall class frequency (None: no such rule)."""
+        return None
+
+    def _after_decide(self, data: Answers) -> None:
+        """Called once ``labels_`` is set (for figures that depend on the final labels)."""
 
     def _em(self, data: Answers, progress: Progress | None, start: P,
             m_step: Callable[[FloatArray, P], P],

@@ -7,13 +7,14 @@ import numpy as np
 from handloom.quality.aggregate.base import (
     Aggregator,
     Answers,
+    FloatArray,
+    IntArray,
     Progress,
+    TieScores,
+    agreement_with,
     majority_probas,
-    row_max,
-    row_sum,
     wsum,
 )
-from handloom.quality.aggregate.base import decide as _decide
 
 
 class MajorityVote(Aggregator):
@@ -36,26 +37,31 @@ class MajorityVote(Aggregator):
     title = "Majority vote"
 
     def _fit(self, data: Answers, progress: Progress | None) -> None:
-        self.probas_ = probas = majority_probas(data)
-        labels = _decide(probas, data.label_frequency, data.answered)
-        hit = (labels[data.items] == data.labels).astype(np.float64)
-        agree = wsum(data.workers, hit, data.n_workers)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self.skills_ = agree / data.answers_per_worker
-        tied = np.flatnonzero(row_sum(probas >= row_max(probas)[:, None] - 1e-9) > 1)
-        if len(tied):
-            # A worker's weight is their agreement with the majority on the items that have
-            # one: the tied items' own answers, and any other tie, do not count.
-            is_tied = np.zeros(data.n_items, dtype=bool)
-            is_tied[tied] = True
-            on_tied = np.flatnonzero(is_tied[data.items])
-            w_tied = data.workers[on_tied]
-            agree_clear = agree - wsum(w_tied, hit[on_tied], data.n_workers)
-            seen_clear = data.answers_per_worker - np.bincount(w_tied, minlength=data.n_workers)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                skill = np.where(seen_clear > 0, agree_clear / seen_clear, 0.0)
-            k = data.n_classes
-            votes = wsum(data.items[on_tied] * k + data.labels[on_tied], skill[w_tied],
-                         data.n_items * k)
-            self._tie_break = votes.reshape(data.n_items, k)
+        self.probas_ = majority_probas(data)
         self.n_iter_ = 1
+
+    def _tie_scores(self, data: Answers) -> TieScores:
+        def agreement_weighted_votes(rows: IntArray, labels: IntArray) -> FloatArray:
+            # A worker's weight is their agreement with the majority on the items that have
+            # a clear one: the tied items' own answers, and any other tie, do not count.
+            is_tied = np.zeros(data.n_items, dtype=bool)
+            is_tied[rows] = True
+            on_tied = is_tied[data.items]
+            clear_hit = (labels[data.items] == data.labels) & ~on_tied
+            agree = wsum(data.workers, clear_hit, data.n_workers)
+            seen = data.answers_per_worker - np.bincount(data.workers[on_tied],
+                                                         minlength=data.n_workers)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                skill = np.where(seen > 0, agree / seen, 0.0)
+            where = np.flatnonzero(on_tied)
+            slot = np.full(data.n_items, -1, dtype=np.int64)
+            slot[rows] = np.arange(len(rows))
+            k = data.n_classes
+            votes = wsum(slot[data.items[where]] * k + data.labels[where],
+                         skill[data.workers[where]], len(rows) * k)
+            return votes.reshape(len(rows), k)
+
+        return agreement_weighted_votes
+
+    def _after_decide(self, data: Answers) -> None:
+        self.skills_ = agreement_with(self.labels_, data)

@@ -14,10 +14,12 @@ from handloom.quality.aggregate.base import (
     majority_probas,
     row_sum,
 )
+from handloom.quality.aggregate.mv import MajorityVote
 
 
 class Wawa(Aggregator):
-    """Two passes. First a majority vote; each worker's skill is the share of their
+    """Two passes. First a majority vote (:class:`~handloom.quality.aggregate.mv.MajorityVote`,
+    ties broken as it breaks them); each worker's skill is the share of their
     answers that agree with it. Then each answer counts with its worker's skill as weight:
 
         p(i = k) = sum_{answers (w, l) of i} s_w [l = k] / sum_{answers of i} s_w
@@ -31,7 +33,9 @@ class Wawa(Aggregator):
 
     def _fit(self, data: Answers, progress: Progress | None) -> None:
         mv = majority_probas(data)
-        first = decide(mv, data.label_frequency, data.answered)
+        # The first pass is Handloom's majority vote, ties included.
+        first = decide(mv, data.label_frequency, data.answered,
+                       MajorityVote()._tie_scores(data))
         skills = np.nan_to_num(agreement_with(first, data))
         weights = skills[data.workers]
         votes = data.per_item_class(weights)
