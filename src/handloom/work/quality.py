@@ -378,6 +378,36 @@ def _apply_run(sql: Sql, conn: Connection, project: Any, run: AggregationRun, ac
 
 
 # ---------------------------------------------------------------- reading scores
+@dataclass(frozen=True)
+class AggregateState:
+    """The stored aggregates of a project's non-gold items and its review backlog."""
+
+    aggregated: int
+    mean_confidence: float | None
+    below_threshold: int
+    waiting_low_confidence: int
+    waiting_gold_failed: int
+
+    @property
+    def waiting(self) -> int:
+        return self.waiting_low_confidence + self.waiting_gold_failed
+
+
+def aggregate_state(conn: Connection, project: Any) -> AggregateState:
+    """Counts for the manager's panel and ``GET /projects/{name}/quality`` (two reads)."""
+    sql = Sql(conn)
+    aggregated, mean, below = sql.first(
+        "SELECT count(agg_confidence), avg(agg_confidence), "
+        "coalesce(sum(CASE WHEN agg_confidence < ? THEN 1 ELSE 0 END), 0) FROM items "
+        "WHERE project_id = ? AND is_gold = ?", (project.review_threshold, project.id, False))
+    waiting = dict(sql.all(
+        "SELECT review_reason, count(*) FROM items WHERE project_id = ? AND review_reason "
+        "IS NOT NULL AND final_answer IS NULL GROUP BY review_reason", (project.id,)))
+    return AggregateState(int(aggregated), None if mean is None else float(mean), int(below),
+                          int(waiting.get(LOW_CONFIDENCE, 0)),
+                          int(waiting.get(GOLD_FAILED, 0)))
+
+
 def worker_score(conn: Connection, project: Any, worker_id: int) -> dict[str, Any]:
     """How this worker is judged in this project, with the figures behind each number."""
     sql = Sql(conn)

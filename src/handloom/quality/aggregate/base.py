@@ -8,6 +8,7 @@ Inputs are three integer-coded arrays of equal length, one row per answer: ``ite
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -218,7 +219,7 @@ def decide(probas: FloatArray, label_frequency: FloatArray, answered: NDArray[np
     return labels
 
 
-class Aggregator:
+class Aggregator(ABC):
     """Base class. Subclasses implement ``_fit`` and set ``probas_`` and ``skills_``.
 
     Fitted attributes (after :meth:`fit`):
@@ -282,16 +283,19 @@ class Aggregator:
                           **kwargs: Any) -> FloatArray:
         return self.fit(items, workers, labels, **kwargs).probas_
 
+    @abstractmethod
     def _fit(self, data: Answers, progress: Progress | None) -> None:
-        raise NotImplementedError
+        """Fit the method to *data*: set ``probas_`` and ``skills_`` (and the method's own
+        fitted attributes)."""
 
     def _tie_scores(self, data: Answers) -> TieScores | None:
         """Scores that settle exact ties in the posterior, for a method with a better rule
         than overall class frequency (None: no such rule)."""
         return None
 
-    def _after_decide(self, data: Answers) -> None:
-        """Called once ``labels_`` is set (for figures that depend on the final labels)."""
+    def _after_decide(self, data: Answers) -> None:  # noqa: B027 (an optional hook)
+        """Called once ``labels_`` is set, for figures that depend on the final labels
+        (majority vote's agreement skills); most methods need nothing here."""
 
     def _em(self, data: Answers, progress: Progress | None, start: P,
             m_step: Callable[[FloatArray, P], P],

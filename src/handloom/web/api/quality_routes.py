@@ -7,16 +7,14 @@ import math
 from typing import Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
 from handloom.disclose.privacy import pseudonym
 from handloom.quality.agreement import Level, Metric
-from handloom.store.schema import items
 from handloom.web.api import schemas as s
 from handloom.web.api.routes import ERRORS, _worker_id, action
 from handloom.web.deps import PrincipalDep, StoreDep
 from handloom.web.policies import authorize
-from handloom.work import projects, quality, review
+from handloom.work import projects, quality
 
 router = APIRouter(prefix="/api/v1", tags=["quality"])
 
@@ -63,10 +61,7 @@ def project_quality(name: str, principal: PrincipalDep, store: StoreDep) -> dict
     authorize(principal, "quality.read")
     with store.read() as conn:
         project = projects.get_project(conn, name)
-        aggregated, mean = conn.execute(
-            select(func.count(items.c.agg_confidence), func.avg(items.c.agg_confidence))
-            .where(items.c.project_id == project.id, items.c.is_gold.is_(False))).one()
-        waiting = review.waiting_count(conn, project)
+        state = quality.aggregate_state(conn, project)
         scores = quality.worker_scores(conn, project)
     workers = [{**{k: v for k, v in row.items() if k != "worker_id"},
                 "worker": pseudonym(project.pseudonym_secret, row["worker_id"])}
@@ -75,9 +70,8 @@ def project_quality(name: str, principal: PrincipalDep, store: StoreDep) -> dict
             "max_overlap": project.max_overlap,
             "qualification_size": project.qualification_size,
             "qualification_pass": project.qualification_pass,
-            "aggregated_items": int(aggregated), "mean_confidence":
-                None if mean is None else float(mean),
-            "waiting_for_review": waiting, "workers": workers}
+            "aggregated_items": state.aggregated, "mean_confidence": state.mean_confidence,
+            "waiting_for_review": state.waiting, "workers": workers}
 
 
 @router.get("/projects/{name}/my-score", response_model=s.MyScore, responses=ERRORS,

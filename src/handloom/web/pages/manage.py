@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
@@ -30,7 +30,6 @@ from handloom.kinds.base import kind_catalog
 from handloom.labor import guidelines
 from handloom.quality.aggregate import METHODS, PAIRWISE_METHODS
 from handloom.store.db import Store
-from handloom.store.schema import items as items_table
 from handloom.store.schema import qualification_results
 from handloom.web import charts
 from handloom.web.deps import StoreDep, WritesDep
@@ -43,7 +42,7 @@ from handloom.web.pages.session import (
     template_context,
 )
 from handloom.web.policies import allowed, authorize
-from handloom.work import importing, projects, quality, review, stats
+from handloom.work import importing, projects, quality, stats
 from handloom.work.accounts import Principal
 
 router = APIRouter(include_in_schema=False)
@@ -161,16 +160,7 @@ def _share(n: int, of: int) -> str:
 def quality_summary(conn: Connection, project: Any) -> dict[str, Any]:
     """The quality panel: the stored aggregates, the review queue, Krippendorff's alpha and
     every scored worker under their per-project pseudonym."""
-    aggregated, mean_conf, below = conn.execute(
-        select(func.count(items_table.c.agg_confidence), func.avg(items_table.c.agg_confidence),
-               func.count().filter(items_table.c.agg_confidence < project.review_threshold))
-        .where(items_table.c.project_id == project.id, items_table.c.is_gold.is_(False))).one()
-    by_reason: dict[str, int] = dict(conn.execute(
-        select(items_table.c.review_reason, func.count())
-        .where(items_table.c.project_id == project.id,
-               items_table.c.review_reason.is_not(None),
-               items_table.c.final_answer.is_(None))
-        .group_by(items_table.c.review_reason)).all())
+    state = quality.aggregate_state(conn, project)
     alpha: dict[str, Any] | None
     alpha_note: str | None
     try:
@@ -208,12 +198,12 @@ def quality_summary(conn: Connection, project: Any) -> dict[str, Any]:
         "max_overlap": project.max_overlap,
         "qualification_size": int(project.qualification_size or 0),
         "qualification_pass": float(project.qualification_pass),
-        "aggregated": int(aggregated),
-        "mean_confidence": None if mean_conf is None else float(mean_conf),
-        "below": int(below),
-        "waiting": review.waiting_count(conn, project),
-        "waiting_low": int(by_reason.get(quality.LOW_CONFIDENCE, 0)),
-        "waiting_gold": int(by_reason.get(quality.GOLD_FAILED, 0)),
+        "aggregated": state.aggregated,
+        "mean_confidence": state.mean_confidence,
+        "below": state.below_threshold,
+        "waiting": state.waiting,
+        "waiting_low": state.waiting_low_confidence,
+        "waiting_gold": state.waiting_gold_failed,
         "alpha": alpha,
         "alpha_note": alpha_note,
         "workers": table[:MAX_QUALITY_ROWS],
