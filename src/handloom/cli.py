@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -55,7 +55,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 ACTOR = "cli"
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True,
                       soft_wrap=True)
     raise typer.Exit(code)

@@ -68,7 +68,6 @@ def _read(path: Path, columns: tuple[str, ...]) -> dict[str, list[Any]]:
         return read_table(path, columns)
     except LabelFileError as exc:
         _fail(str(exc))
-        raise AssertionError from exc  # _fail exits
 
 
 @app.command("aggregate")
@@ -225,8 +224,8 @@ def agreement_cmd(
         _fail(f"Unknown metric {metric!r}; choose one of {', '.join(METRICS)}.")
     if level not in LEVELS:
         _fail(f"Unknown level {level!r}; choose one of {', '.join(LEVELS)}.")
-    chosen_metric: Metric = metric  # type: ignore[assignment]
-    chosen_level: Level = level  # type: ignore[assignment]
+    chosen_metric: Metric = metric
+    chosen_level: Level = level
     if project is not None:
         from handloom.work.projects import get_project
         from handloom.work.quality import project_agreement
