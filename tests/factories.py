@@ -32,6 +32,8 @@ def make_project(conn: Connection, name: str = "p", kind: str = "classification"
                  **spec: Any) -> Any:
     """Create a project from a spec (parsed like a TOML file) and return its row."""
     raw: dict[str, Any] = {"name": name, "kind": kind, **DEFAULT_KIND_CONFIG.get(kind, {})}
+    # Most tests are about something other than consent; those that are pass it explicitly.
+    raw.setdefault("terms_required", False)
     raw.update(spec)
     parsed = projects.parse_spec(raw)
     project_id = projects.create_project(conn, parsed, actor="test")

@@ -190,6 +190,14 @@ class Client:
     def verify_ledger(self) -> dict[str, Any]:
         return self._get("/ledger/verify")  # type: ignore[no-any-return]
 
+    # -- fair work: pay and time --
+
+    # -- fair work: exposure and well-being --
+
+    # -- fair work: appeals, reviews of workers, voice and terms --
+
+    # -- fair work: the worker's own page and managers' aggregates --
+
 
 class AsyncClient:
     """Asynchronous client for the work loop (next, submit, skip), used by load tests."""

@@ -132,6 +132,10 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         {"name": "p"}, {"params": {"metric": "alpha", "ci": "true", "n_boot": 100}}),
     ("GET", "/api/v1/projects/{name}/quality"): project_p,
     ("GET", "/api/v1/projects/{name}/my-score"): project_p,
+    # -- fair work: pay and time --
+    # -- fair work: exposure and well-being --
+    # -- fair work: appeals, reviews of workers, voice and terms --
+    # -- fair work: the worker's own page and managers' aggregates --
 }
 
 

@@ -101,6 +101,8 @@ workers = Table(
     # Self-reported, and only when the worker chose to give it.
     Column("demographics", JSON_OR_NULL, nullable=True),
     Column("active", Boolean, nullable=False, default=True),
+    # IANA zone the worker's day is counted in (exposure limits reset at local midnight).
+    Column("timezone", String(64), nullable=True),
     _ts("created_at"),
 )
 
@@ -140,14 +142,28 @@ projects = Table(
     Column("pay_qualification_time", Boolean, nullable=False, default=True),
     Column("pay_rejected_work", Boolean, nullable=False, default=True),
     Column("recruit_jurisdictions", JSON, nullable=False, default=list),
+    # Piece rate per item difficulty, minor units ({"hard": 25}); items without a listed
+    # difficulty are paid piece_rate_minor (migration 0003).
+    Column("piece_rates", JSON_OR_NULL, nullable=True),
     # Exposure policy.
     Column("content_categories", JSON, nullable=False, default=list),
     Column("exposure_limits", JSON, nullable=False, default=dict),  # category -> limits
     Column("break_after_sensitive", Integer, nullable=True),
+    # How long a forced break lasts, and after how many sensitive items in a row a
+    # non-sensitive one is served when the project has one (migration 0003).
+    Column("break_minutes", Integer, nullable=False, default=15, server_default="15"),
+    Column("interleave_after", Integer, nullable=True),
     Column("blur_sensitive", Boolean, nullable=False, default=True),
     Column("support_resources", Text, nullable=False, default=""),
     # Voice, appeals and terms.
     Column("appeal_deadline_days", Integer, nullable=False, default=7),
+    # Workers must consent to the project's terms (pay, time, warnings, data use, retention,
+    # appeals) before routing gives them work (migration 0003).
+    Column("terms_required", Boolean, nullable=False, default=True, server_default="1"),
+    # A gold accuracy below this (after at least score_review_min_gold gold answers) opens a
+    # review of the worker by a person; nothing removes a worker automatically.
+    Column("score_review_below", Float, nullable=True),
+    Column("score_review_min_gold", Integer, nullable=False, default=10, server_default="10"),
     Column("data_retention", Text, nullable=False, default=""),
     Column("known_limitations", Text, nullable=False, default=""),
     _ts("created_at"),
@@ -185,6 +201,7 @@ items = Table(
     # True once answers + leased reach the overlap: routing scans only items with room.
     Column("full", Boolean, nullable=False, default=False),
     Column("final_answer", JSON_OR_NULL, nullable=True),  # set by adjudication
+    Column("difficulty", String(40), nullable=True),  # selects a piece rate (migration 0003)
     # Gold items reserved for the qualification test (never served as ordinary gold).
     Column("is_qualification", Boolean, nullable=False, default=False, server_default="0"),
     # Answers asked for beyond the project's overlap by dynamic overlap.
@@ -247,6 +264,12 @@ annotations = Table(
     Column("gold_correct", Boolean, nullable=True),
     # accepted | rejected | overturned  (review outcome of this answer)
     Column("review_status", String(12), nullable=False, default="accepted"),
+    # Who rejected (or restored) the answer, why (shown to the worker), and whether the
+    # reviewer confirmed fraud, the one case in which rejected work goes unpaid by default.
+    Column("reviewed_by", ForeignKey("users.id"), nullable=True),
+    Column("review_note", Text, nullable=True),
+    Column("fraud", Boolean, nullable=False, default=False, server_default="0"),
+    _ts("reviewed_at", nullable=True),
     UniqueConstraint("worker_id", "idempotency_key", name="uq_annotations_worker_key"),
     UniqueConstraint("item_id", "worker_id", name="uq_annotations_item_worker"),
 )
@@ -303,6 +326,9 @@ pay_floors = Table(
     Column("hourly_minor", Integer, nullable=False),
     Column("source", Text, nullable=False),
     Column("effective_date", String(10), nullable=False),
+    Column("note", Text, nullable=True),
+    # True for the shipped example values: fine for trying Handloom, never for payroll.
+    Column("is_example", Boolean, nullable=False, default=False, server_default="0"),
     _ts("imported_at"),
     UniqueConstraint("jurisdiction", "effective_date", name="uq_pay_floors_jurisdiction_date"),
 )
@@ -331,6 +357,8 @@ pay_events = Table(
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("annotation_id", ForeignKey("annotations.id"), nullable=True),
+    Column("time_entry_id", ForeignKey("time_entries.id"), nullable=True),
+    Column("appeal_id", ForeignKey("appeals.id"), nullable=True),
     Column("reason", Text, nullable=False, default=""),
     Column("approved_by", ForeignKey("users.id"), nullable=True),
     _ts("created_at"),
@@ -358,9 +386,11 @@ consents = Table(
     Column("project_id", ForeignKey("projects.id"), nullable=False),
     Column("worker_id", ForeignKey("workers.id"), nullable=False),
     Column("terms_hash", String(64), nullable=False),
+    Column("terms", JSON_OR_NULL, nullable=True),  # what the worker was shown (0003)
     _ts("given_at"),
     _ts("withdrawn_at", nullable=True),
 )
+Index("ix_consents_project_worker", consents.c.project_id, consents.c.worker_id)
 
 appeals = Table(
     "appeals",
@@ -376,6 +406,7 @@ appeals = Table(
     Column("contested_by", ForeignKey("users.id"), nullable=True),  # who made the decision
     Column("decided_by", ForeignKey("users.id"), nullable=True),
     Column("decision_reason", Text, nullable=True),
+    Column("restored", JSON_OR_NULL, nullable=True),  # what an upheld appeal gave back
     _ts("created_at"),
     _ts("due_at"),
     _ts("decided_at", nullable=True),
@@ -406,7 +437,57 @@ wellbeing_checkins = Table(
     Column("worker_id", ForeignKey("workers.id"), nullable=False),
     Column("answers", JSON, nullable=False),  # private to the worker
     Column("shared", Boolean, nullable=False, default=False),
+    Column("trigger", String(20), nullable=False, default="session", server_default="session"),
     _ts("created_at"),
+)
+
+worker_reviews = Table(
+    "worker_reviews",
+    metadata,
+    # A person's review of a worker's place in a project: opened by a low score (or by a
+    # manager), decided by a person: kept or removed, with a reason the worker sees.
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False),
+    Column("trigger", String(20), nullable=False),  # low_score | manual
+    Column("score", Float, nullable=True),
+    Column("threshold", Float, nullable=True),
+    Column("status", String(12), nullable=False, default="open"),  # open|kept|removed|reinstated
+    Column("opened_by", ForeignKey("users.id"), nullable=True),
+    _ts("opened_at"),
+    Column("decided_by", ForeignKey("users.id"), nullable=True),
+    _ts("decided_at", nullable=True),
+    Column("reason", Text, nullable=True),
+)
+Index("ix_worker_reviews_project_worker",
+      worker_reviews.c.project_id, worker_reviews.c.worker_id, worker_reviews.c.status)
+
+guideline_supports = Table(
+    "guideline_supports",
+    metadata,
+    # One +1 per worker and flag (the flag's author counts as its first supporter).
+    Column("issue_id", ForeignKey("guideline_issues.id"), primary_key=True),
+    Column("worker_id", ForeignKey("workers.id"), primary_key=True),
+    _ts("created_at"),
+)
+
+pay_adjustments = Table(
+    "pay_adjustments",
+    metadata,
+    # Top-ups computed when measured time pushes pay below a floor; a manager approves one
+    # and it becomes a pay event.
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("worker_id", ForeignKey("workers.id"), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("basis", JSON, nullable=False, default=dict),  # the figures it was computed from
+    Column("status", String(12), nullable=False, default="proposed"),  # proposed|approved|dismissed
+    _ts("computed_at"),
+    Column("decided_by", ForeignKey("users.id"), nullable=True),
+    _ts("decided_at", nullable=True),
+    Column("pay_event_id", ForeignKey("pay_events.id"), nullable=True),
 )
 
 # ---------------------------------------------------------------- audit ledger

@@ -58,6 +58,8 @@ class PaySpec(BaseModel):
     model: Literal["piece", "hourly"] = "piece"
     currency: str = Field("USD", min_length=3, max_length=3)
     piece_rate: str | None = None
+    # Piece rate by item difficulty ({"hard": "0.20"}); an item's ``difficulty`` picks one.
+    piece_rates: dict[str, str] = {}
     hourly_rate: str | None = None
     est_seconds_per_item: int | None = Field(None, gt=0)
     jurisdictions: list[str] = []
@@ -68,6 +70,13 @@ class PaySpec(BaseModel):
     @classmethod
     def _as_text(cls, value: Any) -> Any:
         return None if value is None else str(value)
+
+    @field_validator("piece_rates", mode="before")
+    @classmethod
+    def _rates_as_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): str(v) for k, v in value.items()}
+        return value
 
 
 class ExposureLimit(BaseModel):
@@ -81,7 +90,11 @@ class ExposureSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     blur_sensitive: bool = True
+    # A break of break_minutes (no sensitive items) after this many sensitive items.
     break_after_sensitive: int | None = Field(None, gt=0)
+    break_minutes: int = Field(15, ge=1, le=24 * 60)
+    # After this many sensitive items in a row, serve a non-sensitive one if there is one.
+    interleave_after: int | None = Field(None, gt=0)
     support_resources: str = ""
     limits: dict[str, ExposureLimit] = {}
 
@@ -131,6 +144,12 @@ class ProjectSpec(BaseModel):
     required_qualifications: list[str] = []
     content_categories: list[str] = []
     appeal_deadline_days: int = Field(7, ge=1, le=365)
+    # A gold accuracy below this, after score_review_min_gold gold answers, opens a review
+    # of the worker by a person (never an automatic removal).
+    score_review_below: float | None = Field(None, ge=0.0, le=1.0)
+    score_review_min_gold: int = Field(10, ge=1, le=100000)
+    # Terms (pay, time, warnings, data use, retention, appeals) a worker consents to first.
+    terms_required: bool = True
     data_retention: str = ""
     known_limitations: str = ""
     status: Literal["draft", "open"] = "open"
@@ -191,6 +210,13 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
         except ValueError as exc:
             raise Invalid(f"pay.{key}: {exc}", field=f"pay.{key}") from exc
     piece, hourly = rates["piece_rate"], rates["hourly_rate"]
+    by_difficulty: dict[str, int] = {}
+    for difficulty, amount in pay.piece_rates.items():
+        try:
+            by_difficulty[difficulty] = to_minor_units(amount, pay.currency)
+        except ValueError as exc:
+            raise Invalid(f"pay.piece_rates.{difficulty}: {exc}",
+                          field=f"pay.piece_rates.{difficulty}") from exc
     quality = spec.quality
     if quality.max_overlap is not None and quality.max_overlap < spec.overlap:
         raise Invalid(f"quality.max_overlap ({quality.max_overlap}) is below overlap "
@@ -215,6 +241,7 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
             pseudonym_secret=secrets.token_hex(32),
             pay_model=pay.model, currency=pay.currency.upper(), piece_rate_minor=piece,
             hourly_rate_minor=hourly, est_seconds_per_item=pay.est_seconds_per_item,
+            piece_rates=by_difficulty or None,
             pay_qualification_time=pay.pay_qualification_time,
             pay_rejected_work=pay.pay_rejected_work,
             recruit_jurisdictions=pay.jurisdictions,
@@ -222,6 +249,11 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
             exposure_limits={k: v.model_dump(exclude_none=True)
                              for k, v in spec.exposure.limits.items()},
             break_after_sensitive=spec.exposure.break_after_sensitive,
+            break_minutes=spec.exposure.break_minutes,
+            interleave_after=spec.exposure.interleave_after,
+            score_review_below=spec.score_review_below,
+            score_review_min_gold=spec.score_review_min_gold,
+            terms_required=spec.terms_required,
             blur_sensitive=spec.exposure.blur_sensitive,
             support_resources=spec.exposure.support_resources,
             appeal_deadline_days=spec.appeal_deadline_days, data_retention=spec.data_retention,
@@ -352,13 +384,23 @@ def describe_project(conn: Connection, project: Any) -> dict[str, Any]:
                                if project.piece_rate_minor is not None else None),
                 "hourly_rate": (from_minor_units(project.hourly_rate_minor, project.currency)
                                 if project.hourly_rate_minor is not None else None),
+                "piece_rates": {k: from_minor_units(v, project.currency)
+                                for k, v in (project.piece_rates or {}).items()},
                 "est_seconds_per_item": project.est_seconds_per_item,
-                "jurisdictions": project.recruit_jurisdictions},
+                "jurisdictions": project.recruit_jurisdictions,
+                "pay_qualification_time": project.pay_qualification_time,
+                "pay_rejected_work": project.pay_rejected_work},
         "exposure": {"blur_sensitive": project.blur_sensitive,
                      "break_after_sensitive": project.break_after_sensitive,
+                     "break_minutes": project.break_minutes,
+                     "interleave_after": project.interleave_after,
                      "limits": project.exposure_limits,
                      "support_resources": project.support_resources},
         "appeal_deadline_days": project.appeal_deadline_days,
+        "score_review_below": project.score_review_below,
+        "score_review_min_gold": project.score_review_min_gold,
+        "terms_required": project.terms_required,
+        "data_retention": project.data_retention,
         "known_limitations": project.known_limitations,
         "quality": {"method": project.aggregation_method,
                     "review_below": project.review_threshold,
