@@ -330,7 +330,9 @@ pay_floors = Table(
     # True for the shipped example values: fine for trying Handloom, never for payroll.
     Column("is_example", Boolean, nullable=False, default=False, server_default="0"),
     _ts("imported_at"),
-    UniqueConstraint("jurisdiction", "effective_date", name="uq_pay_floors_jurisdiction_date"),
+    # A jurisdiction may state its floor in several currencies (a project pays in one).
+    UniqueConstraint("jurisdiction", "currency", "effective_date",
+                     name="uq_pay_floors_jurisdiction_currency_date"),
 )
 
 time_entries = Table(

@@ -177,6 +177,11 @@ def upgrade() -> None:
 
     with op.batch_alter_table("pay_floors", schema=None) as batch_op:
         batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
+        batch_op.drop_constraint("uq_pay_floors_jurisdiction_date", type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_pay_floors_jurisdiction_currency_date",
+            ["jurisdiction", "currency", "effective_date"],
+        )
         batch_op.add_column(
             sa.Column("is_example", sa.Boolean(), server_default="0", nullable=False)
         )
@@ -223,6 +228,10 @@ def downgrade() -> None:
         batch_op.drop_column("piece_rates")
 
     with op.batch_alter_table("pay_floors", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_pay_floors_jurisdiction_currency_date", type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_pay_floors_jurisdiction_date", ["jurisdiction", "effective_date"]
+        )
         batch_op.drop_column("is_example")
         batch_op.drop_column("note")
 
