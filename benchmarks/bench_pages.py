@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from handloom.labor import terms
 from handloom.store.db import Store
 from handloom.web.app import create_app
 from handloom.work import accounts, projects
@@ -44,7 +45,8 @@ def build(root: Path, n_items: int) -> Store:
             "instructions": "Mark a comment toxic if it insults, threatens or demeans.\n" * 20,
         }))
         for i in range(3):
-            accounts.add_worker(conn, f"w{i}", password=PASSWORD)
+            worker_id = accounts.add_worker(conn, f"w{i}", password=PASSWORD)
+            terms.consent(conn, projects.get_project(conn, "speed"), worker_id)
     rows = [{"id": f"c{i}", "text": f"comment number {i} with a few more words in it"}
             for i in range(n_items)]
     import_items(store, "speed", "bench", rows=rows)

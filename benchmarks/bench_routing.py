@@ -31,6 +31,7 @@ import httpx
 from sqlalchemy import func, select, text
 
 from handloom.config import load_workspace
+from handloom.labor import terms
 from handloom.store.schema import annotations, items
 from handloom.work import accounts, projects
 from handloom.work.importing import import_items
@@ -56,16 +57,20 @@ def build(root: Path, url: str, n_workers: int, n_items: int, levels: list[int])
     workspace, _ = init_workspace(root, database_url=url)
     store = open_store(workspace)
     tokens: dict[str, str] = {}
+    worker_ids: list[int] = []
     with store.write() as conn:
         for i in range(n_workers):
             ref = f"bench-{i:04d}"
-            accounts.add_worker(conn, ref)
+            worker_ids.append(accounts.add_worker(conn, ref))
             tokens[ref] = accounts.create_token(conn, ref)
         for level in levels:
             spec = projects.parse_spec({"name": f"load-{level}", "kind": "classification",
                                         "overlap": 3, "labels": ["a", "b", "c"],
                                         "lease_seconds": 300})
-            projects.create_project(conn, spec)
+            project_id = projects.create_project(conn, spec)
+            # The workers agree to the terms first, so the consent check is part of the load.
+            for worker_id in worker_ids:
+                terms.consent(conn, projects.get_project(conn, project_id), worker_id)
     for level in levels:
         rows = [{"id": f"i{j}", "text": f"short text number {j}"} for j in range(n_items)]
         import_items(store, f"load-{level}", "bench", rows=rows)

@@ -41,9 +41,16 @@ def toxicity_counts() -> tuple[int, int]:
     return len(rows) - gold, gold
 
 
+def import_example_floors(workspace: WorkspaceInfo) -> None:
+    """The example pay floors: the example projects recruit in US, KE, PH and DE and open
+    only when their pay meets those floors."""
+    run("pay", "floors", "import", EXAMPLES / "pay_floors.example.csv", "-w", workspace.root)
+
+
 @pytest.fixture
 def toxicity(workspace: WorkspaceInfo) -> WorkspaceInfo:
     """The workspace with the toxicity example project and its items."""
+    import_example_floors(workspace)
     run("project", "create", TOXICITY / "project.toml", "--items", TOXICITY / "items.jsonl",
         "-w", workspace.root)
     return workspace
@@ -70,6 +77,7 @@ def test_init_creates_a_workspace(tmp_path: Path) -> None:
 
 
 def test_project_create_with_items(workspace: WorkspaceInfo) -> None:
+    import_example_floors(workspace)
     result = run("project", "create", TOXICITY / "project.toml", "--items",
                  TOXICITY / "items.jsonl", "-w", workspace.root)
     plain, gold = toxicity_counts()
@@ -85,6 +93,7 @@ def test_project_create_with_items(workspace: WorkspaceInfo) -> None:
 
 def test_project_create_json_output_is_only_json(workspace: WorkspaceInfo) -> None:
     """--json promises JSON on stdout (for jq and scripts); progress notes belong on stderr."""
+    import_example_floors(workspace)
     result = run("project", "create", TOXICITY / "project.toml", "--items",
                  TOXICITY / "items.jsonl", "-w", workspace.root, "--json")
     described = json.loads(result.stdout)
@@ -234,6 +243,7 @@ def test_demo_builds_every_example_project(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("workspace", [pytest.param("pg", marks=pytest.mark.pg)], indirect=True)
 def test_cli_on_postgresql(workspace: WorkspaceInfo, tmp_path: Path) -> None:
+    import_example_floors(workspace)
     run("project", "create", TOXICITY / "project.toml", "--items", TOXICITY / "items.jsonl",
         "-w", workspace.root)
     status = json.loads(run("status", "-w", workspace.root, "--json").stdout)

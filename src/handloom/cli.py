@@ -284,20 +284,27 @@ def project_instructions(
     name: str,
     text_file: Annotated[Path, typer.Argument(help="Markdown file with the new instructions.")],
     note: Annotated[str, typer.Option(help="What changed, shown to workers.")] = "",
+    answers: Annotated[str, typer.Option(
+        help="Guideline flags this version answers, as ids: 3,5 (marked answered).")] = "",
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
     """Publish a new instruction version.
 
-    Example: `handloom project instructions toxicity v2.md --note "clarified sarcasm"`
+    Example: `handloom project instructions toxicity v2.md --note "clarified sarcasm"
+    --answers 3,5`
     """
     from handloom.work import projects
 
+    parts = [p.strip() for p in answers.split(",") if p.strip()]
+    if any(not p.isdigit() for p in parts):
+        _fail(f"--answers takes flag ids separated by commas (like 3,5), not {answers!r}.")
     with _store(workspace) as store, _errors(), store.write() as conn:
         project = projects.get_project(conn, name)
         version = projects.add_instruction_version(
             conn, project.id, text_file.read_text(encoding="utf-8"), change_note=note,
-            actor=ACTOR)
-    console.print(f"Instructions of {name} are now at version {version}.")
+            answers_issues=[int(p) for p in parts], actor=ACTOR)
+    answered = f" It answers flag(s) {', '.join(parts)}." if parts else ""
+    console.print(f"Instructions of {name} are now at version {version}.{answered}")
 
 
 # ------------------------------------------------------------------ items
@@ -552,8 +559,9 @@ def demo(
     serve(workspace=workspace, host=None, port=port, workers=None)
 
 
-# The quality commands live in their own module and register themselves on ``app``.
-from handloom import cli_quality  # noqa: E402, F401
+# The quality commands live in their own module and register themselves on ``app``; so do
+# the labor commands (appeals, reviews of workers, flags, terms: cli_labor; pay: cli_pay).
+from handloom import cli_exposure, cli_labor, cli_pay, cli_quality  # noqa: E402, F401
 
 
 def main() -> None:

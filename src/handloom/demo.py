@@ -22,7 +22,7 @@ from sqlalchemy import Connection, func, select
 from handloom.config import Workspace
 from handloom.demo_answers import gold_answer, plan_item, worker_answer
 from handloom.errors import HandloomError, NotFound
-from handloom.labor import timekeeping
+from handloom.labor import floors, terms, timekeeping
 from handloom.store.db import Store, utcnow
 from handloom.store.schema import items
 from handloom.store.schema import projects as project_table
@@ -85,6 +85,12 @@ def build_demo(root: Path, examples: Path, *,
                     conn, ref, role_class=role_class, jurisdiction=jurisdiction, vendor=vendor,
                     password=DEMO_PASSWORD, actor="demo"))
                 lines.append(f"  {ref:<9} worker ({role_class}, {jurisdiction})")
+        # The example floor table (statutory minimum wages, marked as examples): projects
+        # open only when their estimated pay meets the floor of every jurisdiction.
+        floor_file = examples / "pay_floors.example.csv"
+        with store.write() as conn:
+            floors.import_file(conn, floor_file, actor="demo")
+        progress(f"  pay floors: {floor_file.name} (example values)")
         for spec_path in sorted(examples.glob("*/project.toml")):
             spec = projects.load_spec(spec_path)
             with store.write() as conn:
@@ -155,7 +161,8 @@ def _work_on(conn: Connection, name: str, worker_ids: list[int], rng: random.Ran
     complete = answers = 0
     active = list(worker_ids)
     rng.shuffle(active)
-    for w in active:  # everyone reads the instructions before starting
+    for w in active:  # everyone agrees to the terms and reads the instructions first
+        terms.consent(conn, project, w, now=clocks[w])
         seconds = round(rng.uniform(60, 240), 1)
         timekeeping.read_instructions(conn, project, w, project.instruction_version, seconds)
         clocks[w] += timedelta(seconds=seconds)

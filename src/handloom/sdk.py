@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -102,9 +103,13 @@ class Client:
     def instructions(self, name: str) -> dict[str, Any]:
         return self._get(f"/projects/{name}/instructions")  # type: ignore[no-any-return]
 
-    def publish_instructions(self, name: str, text: str, change_note: str = "") -> dict[str, Any]:
+    def publish_instructions(self, name: str, text: str, change_note: str = "", *,
+                             answers_issues: list[int] | None = None) -> dict[str, Any]:
+        """Publish a new instruction version; *answers_issues* are the project's guideline
+        flags it answers (they are marked answered in it)."""
         return self._post(f"/projects/{name}/instructions",  # type: ignore[no-any-return]
-                          {"text": text, "change_note": change_note})
+                          {"text": text, "change_note": change_note,
+                           "answers_issues": answers_issues or []})
 
     def summary(self, name: str) -> dict[str, Any]:
         return self._get(f"/projects/{name}/summary")  # type: ignore[no-any-return]
@@ -149,9 +154,14 @@ class Client:
                     raise
         raise AssertionError("unreachable")
 
-    def skip(self, name: str, assignment_id: int, reason: str = "") -> dict[str, Any]:
+    def skip(self, name: str, assignment_id: int, reason: str = "", *,
+             active_seconds: float | None = None) -> dict[str, Any]:
+        """Skip an item; *active_seconds* spent on it are recorded as skipped work time."""
+        body: dict[str, Any] = {"reason": reason}
+        if active_seconds is not None:
+            body["active_seconds"] = active_seconds
         return self._post(f"/projects/{name}/assignments/{assignment_id}/skip",  # type: ignore[no-any-return]
-                          {"reason": reason})
+                          body)
 
     def release(self, name: str, assignment_id: int) -> dict[str, Any]:
         return self._post(f"/projects/{name}/assignments/{assignment_id}/release")  # type: ignore[no-any-return]
@@ -191,10 +201,183 @@ class Client:
         return self._get("/ledger/verify")  # type: ignore[no-any-return]
 
     # -- fair work: pay and time --
+    def my_pay(self, *, project: str | None = None, since: str | None = None,
+               until: str | None = None) -> dict[str, Any]:
+        """Your own statement (a worker's token): earnings per project, time paid and unpaid
+        by reason, effective hourly pay against the floor. Dates are YYYY-MM-DD, included."""
+        return self._get("/me/pay", project=project, since=since,  # type: ignore[no-any-return]
+                         until=until)
+
+    def worker_pay(self, ref: str, *, project: str | None = None, since: str | None = None,
+                   until: str | None = None) -> dict[str, Any]:
+        """A worker's statement, by the operator's reference for them (staff)."""
+        return self._get(f"/workers/{ref}/pay", project=project,  # type: ignore[no-any-return]
+                         since=since, until=until)
+
+    def project_pay(self, name: str) -> dict[str, Any]:
+        """A project's pay in aggregate, the floor check now and who is below their floor."""
+        return self._get(f"/projects/{name}/pay")  # type: ignore[no-any-return]
+
+    def payroll(self, name: str, *, fmt: str = "json", reveal_refs: bool = False,
+                since: str | None = None, until: str | None = None) -> Any:
+        """The payroll report: a dict for ``json``, CSV bytes for ``csv``."""
+        return self._get(f"/projects/{name}/pay/report", format=fmt,
+                         reveal_refs=str(reveal_refs).lower(), since=since, until=until)
+
+    def floor_check(self, name: str) -> dict[str, Any]:
+        """What opening the project would find now (nothing changes)."""
+        return self._get(f"/projects/{name}/pay/floor-check")  # type: ignore[no-any-return]
+
+    def check_pay(self, name: str) -> dict[str, Any]:
+        """Check workers' pay against their floors and propose top-ups where it falls short."""
+        return self._post(f"/projects/{name}/pay/check")  # type: ignore[no-any-return]
+
+    def top_ups(self, name: str, *, status: str | None = None) -> list[dict[str, Any]]:
+        return self._get(f"/projects/{name}/top-ups", status=status)  # type: ignore[no-any-return]
+
+    def approve_top_up(self, name: str, adjustment_id: int) -> dict[str, Any]:
+        return self._post(  # type: ignore[no-any-return]
+            f"/projects/{name}/top-ups/{adjustment_id}/approve")
+
+    def dismiss_top_up(self, name: str, adjustment_id: int, reason: str) -> dict[str, Any]:
+        return self._post(  # type: ignore[no-any-return]
+            f"/projects/{name}/top-ups/{adjustment_id}/dismiss", {"reason": reason})
+
+    def pay_floors(self, *, on: str | None = None) -> list[dict[str, Any]]:
+        return self._get("/pay/floors", on=on)  # type: ignore[no-any-return]
+
+    def import_pay_floors(self, floors: list[dict[str, Any]],
+                          source: str = "api") -> dict[str, Any]:
+        """Import floors (jurisdiction, currency, hourly, source, effective_date …), all or
+        nothing."""
+        return self._post("/pay/floors",  # type: ignore[no-any-return]
+                          {"floors": floors, "source": source})
+
 
     # -- fair work: exposure and well-being --
+    def next_or_reason(self, name: str) -> dict[str, Any]:
+        """The whole answer of ``next``: ``{"assignment": … or None, "reason": …}``; the reason
+        says which exposure rule held items back (a daily limit, a break) when one did."""
+        return self._post(f"/projects/{name}/next")  # type: ignore[no-any-return]
+
+    def my_exposure(self) -> dict[str, Any]:
+        """Your exposure today and this week per category, against the projects' limits."""
+        return self._get("/me/exposure")  # type: ignore[no-any-return]
+
+    def set_opt_outs(self, categories: list[str]) -> list[str]:
+        """Set the content categories you refuse (the whole list); never affects score or
+        access."""
+        return _check(self._http.put(  # type: ignore[no-any-return]
+            "/me/opt-outs", json={"opt_outs": list(categories)}))["opt_outs"]
+
+    def set_timezone(self, timezone: str) -> str:
+        """Set the IANA time zone your day (and the daily limits) is counted in."""
+        return _check(self._http.put(  # type: ignore[no-any-return]
+            "/me/timezone", json={"timezone": timezone}))["timezone"]
+
+    def check_in(self, name: str, feeling: int, *, wants_support: bool = False,
+                 note: str = "", shared: bool = False, trigger: str = "self",
+                 seconds: float | None = None) -> dict[str, Any]:
+        """A well-being check-in (private unless *shared*); returns its id and the project's
+        support resources."""
+        body: dict[str, Any] = {"feeling": feeling, "wants_support": wants_support,
+                                "note": note, "shared": shared, "trigger": trigger}
+        if seconds is not None:
+            body["seconds"] = seconds
+        return self._post(f"/projects/{name}/checkins", body)  # type: ignore[no-any-return]
+
+    def my_checkins(self) -> list[dict[str, Any]]:
+        return self._get("/me/checkins")  # type: ignore[no-any-return]
+
+    def tag_item(self, name: str, item_id: str, tags: list[str], *,
+                 replace: bool = True) -> dict[str, Any]:
+        """Set (or, with ``replace=False``, add to) an item's content tags."""
+        return self._post(f"/projects/{name}/items/{quote(item_id, safe='')}/tags",  # type: ignore[no-any-return]
+                          {"tags": list(tags), "replace": replace})
+
+    def exposure(self, name: str) -> dict[str, Any]:
+        """A project's exposure policy and per-category figures (staff)."""
+        return self._get(f"/projects/{name}/exposure")  # type: ignore[no-any-return]
+
 
     # -- fair work: appeals, reviews of workers, voice and terms --
+    def reject_answer(self, name: str, annotation_id: int, reason: str, *,
+                      fraud: bool = False) -> dict[str, Any]:
+        """Reject an answer with a reason the worker sees (unpaid only with *fraud*)."""
+        return self._post(f"/projects/{name}/annotations/{annotation_id}/reject",  # type: ignore[no-any-return]
+                          {"reason": reason, "fraud": fraud})
+
+    def file_appeal(self, name: str, subject_type: str, subject_id: int | None,
+                    statement: str, *, active_seconds: float | None = None) -> dict[str, Any]:
+        """Appeal a ``rejection``, a ``gold_failure``, your ``score`` or a ``removal``."""
+        body: dict[str, Any] = {"subject_type": subject_type, "subject_id": subject_id,
+                                "statement": statement}
+        if active_seconds is not None:
+            body["active_seconds"] = active_seconds
+        return self._post(f"/projects/{name}/appeals", body)  # type: ignore[no-any-return]
+
+    def appealable(self, name: str) -> list[dict[str, Any]]:
+        """The decisions about your work in a project that you may appeal."""
+        return self._get(f"/projects/{name}/appealable")  # type: ignore[no-any-return]
+
+    def my_appeals(self) -> list[dict[str, Any]]:
+        return self._get("/me/appeals")  # type: ignore[no-any-return]
+
+    def appeals(self, *, project: str | None = None, status: str = "open") -> list[dict[str, Any]]:
+        """Appeals to decide (overdue first); *status*: open, overdue, upheld, denied,
+        decided or all."""
+        return self._get("/appeals", project=project, status=status)  # type: ignore[no-any-return]
+
+    def appeal(self, appeal_id: int) -> dict[str, Any]:
+        return self._get(f"/appeals/{appeal_id}")  # type: ignore[no-any-return]
+
+    def decide_appeal(self, appeal_id: int, *, uphold: bool, reason: str) -> dict[str, Any]:
+        return self._post(f"/appeals/{appeal_id}/decide",  # type: ignore[no-any-return]
+                          {"uphold": uphold, "reason": reason})
+
+    def worker_reviews(self, name: str, *, status: str | None = None) -> list[dict[str, Any]]:
+        return self._get(f"/projects/{name}/worker-reviews", status=status)  # type: ignore[no-any-return]
+
+    def open_worker_review(self, name: str, *, worker: str | None = None,
+                           worker_id: int | None = None) -> dict[str, Any]:
+        """Open a review of a worker (by pseudonym or ref, or by id) by hand."""
+        return self._post(f"/projects/{name}/worker-reviews",  # type: ignore[no-any-return]
+                          {k: v for k, v in (("worker", worker), ("worker_id", worker_id))
+                           if v is not None})
+
+    def decide_worker_review(self, name: str, review_id: int, *, remove: bool,
+                             reason: str) -> dict[str, Any]:
+        return self._post(f"/projects/{name}/worker-reviews/{review_id}/decide",  # type: ignore[no-any-return]
+                          {"remove": remove, "reason": reason})
+
+    def flags(self, name: str) -> list[dict[str, Any]]:
+        return self._get(f"/projects/{name}/flags")  # type: ignore[no-any-return]
+
+    def raise_flag(self, name: str, note: str, *, kind: str = "unclear",
+                   item_id: str | None = None) -> dict[str, Any]:
+        return self._post(f"/projects/{name}/flags",  # type: ignore[no-any-return]
+                          {"kind": kind, "note": note, "item_id": item_id})
+
+    def support_flag(self, name: str, issue_id: int) -> dict[str, Any]:
+        return self._post(f"/projects/{name}/flags/{issue_id}/support")  # type: ignore[no-any-return]
+
+    def answer_flag(self, name: str, issue_id: int, answer: str) -> dict[str, Any]:
+        return self._post(f"/projects/{name}/flags/{issue_id}/answer",  # type: ignore[no-any-return]
+                          {"answer": answer})
+
+    def terms(self, name: str) -> dict[str, Any]:
+        """The project's terms; for a worker, with their consent (``needs_consent``)."""
+        return self._get(f"/projects/{name}/terms")  # type: ignore[no-any-return]
+
+    def consent(self, name: str) -> dict[str, Any]:
+        return self._post(f"/projects/{name}/terms/consent")  # type: ignore[no-any-return]
+
+    def withdraw_consent(self, name: str) -> dict[str, Any]:
+        return self._post(f"/projects/{name}/terms/withdraw")  # type: ignore[no-any-return]
+
+    def my_consents(self) -> list[dict[str, Any]]:
+        return self._get("/me/consents")  # type: ignore[no-any-return]
+
 
     # -- fair work: the worker's own page and managers' aggregates --
 

@@ -25,11 +25,12 @@ from sqlalchemy import func, select
 from web_helpers import ROLES, People, Person, json_error, sqlite_store_copy
 
 from factories import import_rows, make_project, text_items
+from handloom.labor import appeals, guidelines, standing, terms
 from handloom.store.db import Store
-from handloom.store.schema import ledger_events
+from handloom.store.schema import ledger_events, users
 from handloom.web.app import create_app
 from handloom.web.policies import POLICY
-from handloom.work import projects, routing, submissions
+from handloom.work import accounts, projects, review, routing, submissions
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 NO_TOKEN = "anonymous"
@@ -133,10 +134,158 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/v1/projects/{name}/quality"): project_p,
     ("GET", "/api/v1/projects/{name}/my-score"): project_p,
     # -- fair work: pay and time --
+    ("GET", "/api/v1/me/pay"): no_args,
+    ("GET", "/api/v1/workers/{ref}/pay"): lambda ctx, caller: (
+        {"ref": ctx.people.worker.username}, {}),
+    ("GET", "/api/v1/projects/{name}/pay"): project_p,
+    ("GET", "/api/v1/projects/{name}/pay/report"): lambda ctx, caller: (
+        {"name": "p"}, {"params": {"format": "csv"}}),
+    ("GET", "/api/v1/projects/{name}/pay/floor-check"): project_p,
+    ("POST", "/api/v1/projects/{name}/pay/check"): project_p,
+    ("GET", "/api/v1/projects/{name}/top-ups"): project_p,
+    ("POST", "/api/v1/projects/{name}/top-ups/{adjustment_id}/approve"): lambda ctx, caller: (
+        {"name": "p", "adjustment_id": top_up(ctx)}, {}),
+    ("POST", "/api/v1/projects/{name}/top-ups/{adjustment_id}/dismiss"): lambda ctx, caller: (
+        {"name": "p", "adjustment_id": top_up(ctx)}, {"json": {"reason": f"no ({caller})"}}),
+    ("GET", "/api/v1/pay/floors"): no_args,
+    ("POST", "/api/v1/pay/floors"): lambda ctx, caller: ({}, {"json": {"floors": [{
+        "jurisdiction": ctx.unique("J").upper(), "currency": "USD", "hourly": "1.00",
+        "source": f"a test ({caller})", "effective_date": "2024-01-01"}]}}),
     # -- fair work: exposure and well-being --
+    ("GET", "/api/v1/me/exposure"): no_args,
+    ("PUT", "/api/v1/me/opt-outs"): lambda ctx, caller: ({}, {"json": {"opt_outs": []}}),
+    ("PUT", "/api/v1/me/timezone"): lambda ctx, caller: (
+        {}, {"json": {"timezone": "Europe/Berlin"}}),
+    ("POST", "/api/v1/projects/{name}/checkins"): lambda ctx, caller: (
+        {"name": "p"}, {"json": {"feeling": 4, "note": caller}}),
+    ("GET", "/api/v1/me/checkins"): no_args,
+    ("POST", "/api/v1/projects/{name}/items/{item_id}/tags"): lambda ctx, caller: (
+        {"name": "p", "item_id": "item-1"}, {"json": {"tags": []}}),
+    ("GET", "/api/v1/projects/{name}/exposure"): project_p,
     # -- fair work: appeals, reviews of workers, voice and terms --
+    ("POST", "/api/v1/projects/{name}/annotations/{annotation_id}/reject"): lambda ctx, caller: (
+        {"name": VOICE, "annotation_id": voice_answer(ctx)},
+        {"json": {"reason": f"off topic ({caller})"}}),
+    ("POST", "/api/v1/projects/{name}/appeals"): lambda ctx, caller: (
+        {"name": VOICE}, {"json": {"subject_type": "rejection", "subject_id": voice_rejected(ctx),
+                                   "statement": "It follows the instructions."}}),
+    ("GET", "/api/v1/projects/{name}/appealable"): lambda ctx, caller: (
+        {"name": voice_project(ctx)}, {}),
+    ("GET", "/api/v1/me/appeals"): no_args,
+    ("GET", "/api/v1/appeals"): lambda ctx, caller: ({}, {"params": {"status": "all"}}),
+    ("GET", "/api/v1/appeals/{appeal_id}"): lambda ctx, caller: (
+        {"appeal_id": voice_appeal(ctx)}, {}),
+    ("POST", "/api/v1/appeals/{appeal_id}/decide"): lambda ctx, caller: (
+        {"appeal_id": voice_appeal(ctx)}, {"json": {"uphold": True, "reason": caller}}),
+    ("GET", "/api/v1/projects/{name}/worker-reviews"): lambda ctx, caller: (
+        {"name": voice_project(ctx)}, {}),
+    ("POST", "/api/v1/projects/{name}/worker-reviews"): lambda ctx, caller: (
+        {"name": voice_project(ctx)}, {"json": {"worker_id": voice_worker(ctx)}}),
+    ("POST", "/api/v1/projects/{name}/worker-reviews/{review_id}/decide"): lambda ctx, caller: (
+        {"name": VOICE, "review_id": voice_review(ctx)},
+        {"json": {"remove": False, "reason": caller}}),
+    ("GET", "/api/v1/projects/{name}/flags"): lambda ctx, caller: (
+        {"name": voice_project(ctx)}, {}),
+    ("POST", "/api/v1/projects/{name}/flags"): lambda ctx, caller: (
+        {"name": voice_project(ctx)}, {"json": {"note": f"unclear ({caller})"}}),
+    ("POST", "/api/v1/projects/{name}/flags/{issue_id}/support"): lambda ctx, caller: (
+        {"name": VOICE, "issue_id": voice_flag(ctx)}, {}),
+    ("POST", "/api/v1/projects/{name}/flags/{issue_id}/answer"): lambda ctx, caller: (
+        {"name": VOICE, "issue_id": voice_flag(ctx)}, {"json": {"answer": caller}}),
+    ("GET", "/api/v1/projects/{name}/terms"): lambda ctx, caller: (
+        {"name": voice_project(ctx)}, {}),
+    ("POST", "/api/v1/projects/{name}/terms/consent"): lambda ctx, caller: (
+        {"name": voice_project(ctx)}, {}),
+    ("POST", "/api/v1/projects/{name}/terms/withdraw"): lambda ctx, caller: (
+        {"name": voice_consented(ctx)}, {}),
+    ("GET", "/api/v1/me/consents"): no_args,
     # -- fair work: the worker's own page and managers' aggregates --
 }
+
+
+# -- fair work: pay and time: the top-up proposals the builders act on --
+def top_up(ctx: Ctx) -> int:
+    """A fresh top-up proposal for the test's worker in project p."""
+    from handloom.labor import pay
+
+    with ctx.store.write() as conn:
+        return pay.propose_top_up(conn, projects.get_project(conn, "p"),
+                                  ctx.people.worker.worker_id or 0, 5, reason="authz test",
+                                  basis={}, actor="test")
+
+
+# -- fair work: appeals, reviews of workers, voice and terms: records the builders act on --
+VOICE = "v"
+
+
+def voice_project(ctx: Ctx) -> str:
+    """Project v (no consent needed, many items) and a reviewer whose rejections the role
+    users may then judge on appeal; created once per test."""
+    if VOICE not in ctx.notes:
+        with ctx.store.write() as conn:
+            make_project(conn, VOICE, overlap=1)
+            accounts.create_user(conn, "rejector", "reviewer", actor="test")
+        import_rows(ctx.store, VOICE, text_items(200, prefix="v"))
+        ctx.notes.append(VOICE)
+    return VOICE
+
+
+def voice_answer(ctx: Ctx) -> int:
+    """A fresh answer by the test's worker in project v."""
+    voice_project(ctx)
+    worker = ctx.people.worker.worker_id
+    with ctx.store.write() as conn:
+        project = routing.load_project(conn, VOICE)
+        lease = routing.next_item(conn, project, worker)
+        assert lease is not None, "project v ran out of items"
+        return submissions.submit_answer(
+            conn, project, projects.kind_of(project), worker, lease.assignment_id,
+            {"label": "toxic"}, idempotency_key=ctx.unique("voice")).annotation_id
+
+
+def voice_rejected(ctx: Ctx) -> int:
+    """A fresh answer of the test's worker, rejected by the reviewer 'rejector'."""
+    annotation_id = voice_answer(ctx)
+    with ctx.store.write() as conn:
+        rejector = conn.execute(select(users.c.id).where(users.c.username == "rejector")
+                                ).scalar_one()
+        review.reject_answer(conn, projects.get_project(conn, VOICE), annotation_id, rejector,
+                             "off topic", actor="test")
+    return annotation_id
+
+
+def voice_appeal(ctx: Ctx) -> int:
+    """A fresh open appeal of the test's worker (against the rejector's decision)."""
+    annotation_id = voice_rejected(ctx)
+    with ctx.store.write() as conn:
+        return appeals.file(conn, projects.get_project(conn, VOICE), ctx.people.worker.worker_id,
+                            "rejection", annotation_id, "It follows the instructions.")
+
+
+def voice_worker(ctx: Ctx) -> int:
+    voice_project(ctx)
+    with ctx.store.write() as conn:
+        return accounts.add_worker(conn, ctx.unique("voice-worker"), actor="test")
+
+
+def voice_review(ctx: Ctx) -> int:
+    worker = voice_worker(ctx)
+    with ctx.store.write() as conn:
+        return standing.open_review(conn, projects.get_project(conn, VOICE), worker)
+
+
+def voice_flag(ctx: Ctx) -> int:
+    worker = voice_worker(ctx)
+    with ctx.store.write() as conn:
+        return guidelines.flag(conn, projects.get_project(conn, VOICE), worker, kind="unclear",
+                               note="What counts as sarcasm?")
+
+
+def voice_consented(ctx: Ctx) -> str:
+    voice_project(ctx)
+    with ctx.store.write() as conn:
+        terms.consent(conn, projects.get_project(conn, VOICE), ctx.people.worker.worker_id)
+    return VOICE
 
 
 def operations(app: FastAPI) -> dict[tuple[str, str], dict[str, Any]]:

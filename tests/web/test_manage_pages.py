@@ -21,10 +21,10 @@ from markupsafe import escape
 from sqlalchemy import func, select
 from web_helpers import csrf_of, signed_in_client
 
-from factories import answer_all, import_rows, make_project, text_items
+from factories import EXAMPLES, answer_all, import_rows, make_project, text_items
 from handloom.disclose.privacy import pseudonym
 from handloom.errors import Invalid
-from handloom.labor import guidelines
+from handloom.labor import floors, guidelines
 from handloom.store.db import Store
 from handloom.store.schema import items, projects, workers
 from handloom.web import charts
@@ -53,6 +53,7 @@ def seeded(store: Store) -> Store:
     """Project p (toxicity labels, overlap 3) with three items answered by three workers,
     a hostile guideline note, and a manager, an auditor and a worker who sign in."""
     with store.write() as conn:
+        floors.import_file(conn, EXAMPLES / "pay_floors.example.csv", actor="test")
         make_project(conn, title="Toxic comments", pay={"piece_rate": "0.10",
                                                         "est_seconds_per_item": 20})
         workers = [accounts.add_worker(conn, ref, actor="test") for ref in WORKER_REFS]
@@ -160,8 +161,9 @@ def test_a_manager_creates_a_project_through_the_form(manager: httpx.Client,
         2, 0.1, 300)
     assert described["content_categories"] == ["hate", "harassment"]
     assert described["pay"] == {"model": "piece", "currency": "EUR", "piece_rate": "0.08",
-                                "hourly_rate": None, "est_seconds_per_item": 15,
-                                "jurisdictions": ["DE", "FR"]}
+                                "piece_rates": {}, "hourly_rate": None,
+                                "est_seconds_per_item": 15, "jurisdictions": ["DE", "FR"],
+                                "pay_qualification_time": True, "pay_rejected_work": True}
     assert described["instructions"] == "Pick **one** label.\n\nThen submit."  # no CRLF
 
 

@@ -21,8 +21,10 @@ from factories import (
 )
 from handloom import ledger
 from handloom.errors import Conflict, HandloomError, Invalid, NotFound
+from handloom.labor import floors, guidelines
 from handloom.store.db import Store
 from handloom.store.schema import instruction_versions, ledger_events, projects
+from handloom.work import accounts
 from handloom.work import projects as svc
 from handloom.work.projects import (
     MAX_MINOR_UNITS,
@@ -95,6 +97,7 @@ def test_issue_spec_creates_a_project(store: Store) -> None:
 def test_example_spec_loads_with_pay_and_exposure(store: Store) -> None:
     spec = svc.load_spec(EXAMPLES / "toxicity" / "project.toml")
     with store.write() as conn:
+        floors.import_file(conn, EXAMPLES / "pay_floors.example.csv", actor="test")
         project_id = svc.create_project(conn, spec)
         row = svc.get_project(conn, project_id)
     assert row.piece_rate_minor == 12 and row.currency == "USD"
@@ -238,8 +241,10 @@ def test_rates_beyond_the_storable_range_are_refused() -> None:
 def test_instruction_versions_increment_and_are_on_the_ledger(store: Store) -> None:
     with store.write() as conn:
         row = make_project(conn, "instr", instructions="v1 text")
+        worker = accounts.add_worker(conn, "flagger")
+        issue = guidelines.flag(conn, row, worker, kind="unclear", note="Is sarcasm toxic?")
         assert svc.add_instruction_version(conn, row.id, "v2 text", change_note="sarcasm",
-                                           answers_issues=[4], actor="user:1") == 2
+                                           answers_issues=[issue], actor="user:1") == 2
         assert svc.add_instruction_version(conn, row.id, "v3 text") == 3
         other = make_project(conn, "other", instructions="other v1")
     with store.read() as conn:
@@ -253,7 +258,8 @@ def test_instruction_versions_increment_and_are_on_the_ledger(store: Store) -> N
     assert [tuple(v) for v in versions] == [(1, "v1 text"), (2, "v2 text"), (3, "v3 text")]
     logged = [e for e in events(store, "instructions.versioned") if e.project_id == row.id]
     assert [e.body["version"] for e in logged] == [1, 2, 3]
-    assert logged[1].body["change_note"] == "sarcasm" and logged[1].body["answers_issues"] == [4]
+    assert logged[1].body["change_note"] == "sarcasm"
+    assert logged[1].body["answers_issues"] == [issue]
     assert logged[1].actor == "user:1"
     import hashlib
 

@@ -19,6 +19,9 @@ from handloom.config import Workspace
 from handloom.errors import HandloomError
 from handloom.store.db import Store
 from handloom.store.writer import WriteQueue
+from handloom.web.api.exposure_routes import router as exposure_router
+from handloom.web.api.labor_routes import router as labor_router
+from handloom.web.api.pay_routes import router as pay_router
 from handloom.web.api.quality_routes import router as quality_router
 from handloom.web.api.routes import router as api_router
 from handloom.web.deps import TokenCache
@@ -102,6 +105,9 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
 
     app.include_router(api_router)
     app.include_router(quality_router)
+    app.include_router(labor_router)
+    app.include_router(pay_router)
+    app.include_router(exposure_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(SessionMiddleware, secret_key=session_secret(store),

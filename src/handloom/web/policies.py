@@ -11,6 +11,8 @@ from handloom.work.accounts import Principal
 
 STAFF = frozenset({"owner", "manager"})
 READERS = frozenset({"owner", "manager", "reviewer", "auditor"})
+# Who decides about a worker's work (rejections, appeals): never auditors, never workers.
+DECIDERS = frozenset({"owner", "manager", "reviewer"})
 
 POLICY: dict[str, frozenset[str]] = {
     "project.list": frozenset({"owner", "manager", "reviewer", "auditor", "worker"}),
@@ -34,6 +36,35 @@ POLICY: dict[str, frozenset[str]] = {
     "kinds.read": frozenset({"owner", "manager", "reviewer", "auditor", "worker"}),
     "quality.read": READERS,
     "quality.aggregate": STAFF,
+    # fair work: exposure and well-being
+    "exposure.own": frozenset({"worker"}),
+    "exposure.settings": frozenset({"worker"}),
+    "exposure.read": READERS,
+    "items.tag": DECIDERS,
+    "wellbeing.checkin": frozenset({"worker"}),
+    "wellbeing.own": frozenset({"worker"}),
+    # fair work: appeals, reviews of workers, voice and terms
+    "annotation.reject": DECIDERS,
+    "appeal.file": frozenset({"worker"}),
+    "appeal.own": frozenset({"worker"}),
+    "appeal.list": DECIDERS,
+    "appeal.decide": DECIDERS,
+    "worker_review.read": STAFF,
+    "worker_review.open": STAFF,
+    "worker_review.decide": STAFF,
+    "flags.read": frozenset({"owner", "manager", "reviewer", "auditor", "worker"}),
+    "flags.raise": frozenset({"worker"}),
+    "flags.support": frozenset({"worker"}),
+    "flags.answer": STAFF,
+    "terms.read": frozenset({"owner", "manager", "reviewer", "auditor", "worker"}),
+    "terms.consent": frozenset({"worker"}),
+    # fair work: pay and time
+    "pay.own": frozenset({"worker"}),
+    "pay.read": frozenset({"owner", "manager", "auditor"}),
+    "pay.floors": STAFF,
+    "pay.approve": STAFF,
+    # naming payees by the operator's reference in the payroll (on the ledger)
+    "pay.reveal": STAFF,
 }
 
 

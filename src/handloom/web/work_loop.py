@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection
 
 from handloom.errors import HandloomError, Invalid
+from handloom.labor import exposure
 from handloom.store.writer import WriteQueue
 from handloom.web.api import schemas as s
 from handloom.web.deps import TokenCache, principal_from_header
@@ -48,13 +49,14 @@ def worker_of(principal: Principal, action: str) -> int:
 async def lease_next(writes: WriteQueue, name: str, principal: Principal) -> dict[str, Any]:
     worker_id = worker_of(principal, "work.next")
 
-    def work(conn: Connection) -> routing.Lease | None:
-        return routing.next_item(conn, routing.load_project(conn, name), worker_id)
+    def work(conn: Connection) -> routing.Routed:
+        return routing.route_next(conn, routing.load_project(conn, name), worker_id)
 
-    lease = await writes.run(work)
-    if lease is None:
-        return {"assignment": None, "reason": NO_WORK}
-    return {"assignment": lease.to_dict(), "reason": None}
+    routed = await writes.run(work)
+    if routed.lease is None:
+        # The reason names the exposure rule that held items back, when one did.
+        return {"assignment": None, "reason": routed.reason or NO_WORK}
+    return {"assignment": routed.lease.to_dict(), "reason": None}
 
 
 async def submit(writes: WriteQueue, name: str, assignment_id: int, body: s.SubmitRequest,
@@ -72,12 +74,17 @@ async def submit(writes: WriteQueue, name: str, assignment_id: int, body: s.Subm
 
 
 async def close(writes: WriteQueue, name: str, assignment_id: int, principal: Principal,
-                status: str, reason: str | None) -> dict[str, Any]:
+                status: str, reason: str | None,
+                active_seconds: float | None = None) -> dict[str, Any]:
     worker_id = worker_of(principal, "work.submit")
 
     def work(conn: Connection) -> None:
-        routing.close_lease(conn, routing.load_project(conn, name), worker_id, assignment_id,
-                            status=status, reason=reason)
+        project = routing.load_project(conn, name)
+        routing.close_lease(conn, project, worker_id, assignment_id,
+                            status=status, reason=reason, active_seconds=active_seconds)
+        if status == "skipped":  # a skipped tagged item was seen: it is exposure too
+            exposure.record_skip(conn, project, worker_id, assignment_id,
+                                 seconds=active_seconds)
 
     await writes.run(work)
     return {"assignment_id": assignment_id, "status": status}
@@ -138,9 +145,9 @@ class WorkLoopApp:
                 request = s.SubmitRequest.model_validate_json(raw or b"{}")
                 return 200, await submit(self.writes, name, assignment_id, request, principal)
             if action == "skip":
-                reason = s.SkipRequest.model_validate_json(raw or b"{}").reason
+                skip = s.SkipRequest.model_validate_json(raw or b"{}")
                 return 200, await close(self.writes, name, assignment_id, principal,
-                                        "skipped", reason)
+                                        "skipped", skip.reason, skip.active_seconds)
             return 200, await close(self.writes, name, assignment_id, principal, "released", None)
         except HandloomError as exc:
             return exc.status, exc.to_dict()

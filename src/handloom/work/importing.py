@@ -35,7 +35,8 @@ from handloom.kinds.base import KindError, TaskKind
 from handloom.store.db import utcnow
 from handloom.store.schema import items
 
-RESERVED = ("id", "sensitivity", "gold", "priority", "qualification")
+RESERVED = ("id", "sensitivity", "gold", "priority", "qualification", "difficulty")
+MAX_DIFFICULTY_CHARS = 40  # items.difficulty: the name of a piece rate
 JSON_SUFFIX = ":json"
 Progress = Callable[[int], None]
 
@@ -271,6 +272,7 @@ def _validate_row(kind: TaskKind, categories: set[str], source: str, number: int
         except KindError as exc:
             raise ImportFailed(source, number, "gold", exc.reason) from None
     qualification = _flag(row.get("qualification"), source, number)
+    difficulty = _difficulty(row.get("difficulty"), source, number)
     if qualification and gold_answer is None:
         raise ImportFailed(source, number, "qualification",
                            "a qualification item needs a gold answer (the 'gold' field): "
@@ -278,8 +280,22 @@ def _validate_row(kind: TaskKind, categories: set[str], source: str, number: int
     return {
         "external_id": external_id, "payload": payload, "sensitivity": sorted(set(tags)),
         "gold_answer": gold_answer, "is_gold": gold_answer is not None, "priority": priority,
-        "is_qualification": qualification,
+        "is_qualification": qualification, "difficulty": difficulty,
     }
+
+
+def _difficulty(value: Any, source: str, number: int) -> str | None:
+    """An item's difficulty (it selects a piece rate of the project): a short name, or
+    none when empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ImportFailed(source, number, "difficulty", "must be a short name, e.g. hard")
+    text = str(value).strip()
+    if len(text) > MAX_DIFFICULTY_CHARS:
+        raise ImportFailed(source, number, "difficulty",
+                           f"may have at most {MAX_DIFFICULTY_CHARS} characters")
+    return text
 
 
 def _flag(value: Any, source: str, number: int) -> bool:
@@ -405,7 +421,7 @@ def validate_rows(project: Any, kind: TaskKind, rows: Iterator[tuple[int, dict[s
         if fast is not None:
             append({"external_id": fast[0], "payload": fast[1], "sensitivity": [],
                     "gold_answer": None, "is_gold": False, "priority": 0,
-                    "is_qualification": False})
+                    "is_qualification": False, "difficulty": None})
         else:
             append(_validate_row(kind, categories, source, number, row, seen))
         if progress is not None and len(out) % 10000 == 0:
@@ -416,8 +432,8 @@ def validate_rows(project: Any, kind: TaskKind, rows: Iterator[tuple[int, dict[s
 
 
 # A validated row ready for the database: external id, payload, sensitivity and gold answer
-# as JSON text (gold None for none), is_gold, priority, is_qualification.
-_Values = tuple[str, str, str, str | None, bool, int, bool]
+# as JSON text (gold None for none), is_gold, priority, is_qualification, difficulty.
+_Values = tuple[str, str, str, str | None, bool, int, bool, str | None]
 
 
 def _json_serializer(dialect: Any) -> Callable[[Any], str]:
@@ -447,7 +463,7 @@ def _values(record: dict[str, Any], dumps: Callable[[Any], str], no_tags: str) -
     tags = record["sensitivity"]
     return (record["external_id"], dumps(record["payload"]), dumps(tags) if tags else no_tags,
             None if gold is None else dumps(gold), bool(record["is_gold"]), record["priority"],
-            bool(record["is_qualification"]))
+            bool(record["is_qualification"]), record.get("difficulty"))
 
 
 def _prepare(project: Any, kind: TaskKind, rows: Iterator[tuple[int, dict[str, Any]]],
@@ -468,7 +484,7 @@ def _prepare(project: Any, kind: TaskKind, rows: Iterator[tuple[int, dict[str, A
     for number, row in rows:
         fast = _fast_payload(row, fields, seen, number) if fields is not None else None
         if fast is not None:
-            append((fast[0], plain_dumps(fast[1]), no_tags, None, False, 0, False))
+            append((fast[0], plain_dumps(fast[1]), no_tags, None, False, 0, False, None))
         else:
             record = _validate_row(kind, categories, source, number, row, seen)
             append(_values(record, dumps, no_tags))
@@ -490,7 +506,8 @@ def existing_external_ids(conn: Connection, project_id: int) -> set[str]:
 # The columns an import writes; every other column of items with a Python-side default gets
 # that default (one value for the whole import), and the rest their server default or NULL.
 _ITEM_COLUMNS = ("project_id", "external_id", "payload", "sensitivity", "gold_answer", "is_gold",
-                 "priority", "is_qualification", "answers", "leased", "full", "created_at")
+                 "priority", "is_qualification", "difficulty", "answers", "leased", "full",
+                 "created_at")
 _CHUNK = 20000
 
 
@@ -548,9 +565,10 @@ def _insert_values(conn: Connection, project_id: int, values: list[_Values], now
         for start in range(0, total, _CHUNK):
             conn.exec_driver_sql(statement, [
                 (project_id, external_id, payload, tags, gold, true if is_gold else false,
-                 priority, true if qualification else false, 0, 0, false, created, *constants)
-                for external_id, payload, tags, gold, is_gold, priority, qualification
-                in values[start:start + _CHUNK]])
+                 priority, true if qualification else false, difficulty, 0, 0, false, created,
+                 *constants)
+                for external_id, payload, tags, gold, is_gold, priority, qualification,
+                difficulty in values[start:start + _CHUNK]])
             if progress is not None:
                 progress(min(start + _CHUNK, total))
         return
@@ -562,10 +580,10 @@ def _insert_values(conn: Connection, project_id: int, values: list[_Values], now
             with cursor.copy(statement) as copy:
                 write = copy.write_row
                 for start in range(0, total, _CHUNK):
-                    for external_id, payload, tags, gold, is_gold, priority, qual in (
+                    for external_id, payload, tags, gold, is_gold, priority, qual, level in (
                             values[start:start + _CHUNK]):
                         write((project_id, external_id, payload, tags, gold, is_gold,
-                               priority, qual, 0, 0, False, now, *constants))
+                               priority, qual, level, 0, 0, False, now, *constants))
                     if progress is not None and start + _CHUNK < total:
                         progress(start + _CHUNK)
     except psycopg.Error as exc:  # raised as SQLAlchemy raises it (IntegrityError, DataError …)

@@ -262,8 +262,14 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
         )
     )))
     body = spec.model_dump(mode="json")
-    ledger.append(conn, "project.created", actor=actor, project_id=project_id,
-                  body={"project": project_id, "spec": body})
+    created: dict[str, Any] = {"project": project_id, "spec": body}
+    if spec.status == "open":
+        # A project created open must meet the pay floors (fair-work layer), as opening does.
+        from handloom.labor import pay as pay_rules
+
+        check = pay_rules.require_open_allowed(conn, get_project(conn, project_id))
+        created["floor_check"] = pay_rules.check_record(check)
+    ledger.append(conn, "project.created", actor=actor, project_id=project_id, body=created)
     add_instruction_version(conn, project_id, spec.instructions, change_note="first version",
                             actor=actor, created_by=created_by)
     return project_id
@@ -272,6 +278,12 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
 def add_instruction_version(conn: Connection, project_id: int, text: str, *, change_note: str = "",
                             answers_issues: list[int] | None = None, actor: str = "system",
                             created_by: int | None = None) -> int:
+    """Publish a new instruction version. *answers_issues* lists the project's guideline
+    flags it answers: they are checked to belong to the project and marked answered in this
+    version."""
+    from handloom.labor import guidelines  # the labor layer builds on projects
+
+    answers_issues = guidelines.check_issue_ids(conn, project_id, answers_issues or [])
     current = conn.execute(
         select(func.max(instruction_versions.c.version))
         .where(instruction_versions.c.project_id == project_id)
@@ -286,6 +298,7 @@ def add_instruction_version(conn: Connection, project_id: int, text: str, *, cha
                   body={"project": project_id, "version": version, "change_note": change_note,
                         "answers_issues": answers_issues or [],
                         "text_sha256": hashlib.sha256(text.encode()).hexdigest()})
+    guidelines.answered_by_version(conn, project_id, answers_issues, version)
     return version
 
 
@@ -326,13 +339,19 @@ def set_status(conn: Connection, project_id: int, status: str, *, actor: str = "
     if status not in STATUSES:
         raise Invalid(f"Unknown status {status!r}; choose one of {', '.join(STATUSES)}.")
     values: dict[str, Any] = {"status": status}
+    body: dict[str, Any] = {"project": project_id, "status": status}
     if status == "open":
         values["opened_at"] = utcnow()
+        # Refused (Conflict, with the numbers) while the estimated pay is below a floor.
+        from handloom.labor import pay as pay_rules
+
+        check = pay_rules.require_open_allowed(conn, get_project(conn, project_id))
+        body["floor_check"] = pay_rules.check_record(check)
     changed = conn.execute(projects.update().where(projects.c.id == project_id).values(**values))
     if changed.rowcount == 0:
         raise NotFound(f"No project with id {project_id}.")
     ledger.append(conn, "project.status_changed", actor=actor, project_id=project_id,
-                  body={"project": project_id, "status": status})
+                  body=body)
 
 
 def project_summary(conn: Connection, project: Any) -> dict[str, Any]:

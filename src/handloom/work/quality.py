@@ -70,14 +70,62 @@ def record_gold_answer(conn: Connection, project: Any, worker_id: int, item_id: 
     sql = Sql(conn)
     _upsert_score(sql, project.id, worker_id, now, gold_answered=1,
                   gold_correct=1 if correct else 0)
-    if correct:
-        return
-    flagged = sql.run(
-        "UPDATE items SET review_reason = ? WHERE id = ? AND review_reason IS NULL "
-        "AND final_answer IS NULL", (GOLD_FAILED, item_id)).rowcount
-    if flagged:
-        ledger.append(conn, "review.queued", actor="system", project_id=project.id,
-                      body={"item": item_id, "reason": GOLD_FAILED, "worker": worker_id})
+    if not correct:
+        flagged = sql.run(
+            "UPDATE items SET review_reason = ? WHERE id = ? AND review_reason IS NULL "
+            "AND final_answer IS NULL", (GOLD_FAILED, item_id)).rowcount
+        if flagged:
+            ledger.append(conn, "review.queued", actor="system", project_id=project.id,
+                          body={"item": item_id, "reason": GOLD_FAILED, "worker": worker_id})
+    if getattr(project, "score_review_below", None) is not None:
+        # A low score opens a review by a person; it never removes anyone by itself.
+        from handloom.labor import standing
+
+        standing.check_low_score(conn, project, worker_id, now=now)
+
+
+def rescore_gold(conn: Connection, project: Any, worker_id: int,
+                 now: datetime | None = None) -> dict[str, Any]:
+    """Recount a worker's gold figures from their annotations (after an appeal changed how
+    some of them are scored): ``worker_scores`` from the ordinary gold answers that are
+    scored (``gold_correct`` not NULL), and a recorded qualification result from the test
+    answers. Returns the figures before and after."""
+    sql = Sql(conn)
+    now = now or utcnow()
+    before = sql.first("SELECT gold_answered, gold_correct FROM worker_scores "
+                       "WHERE project_id = ? AND worker_id = ?", (project.id, worker_id))
+    answered, correct = sql.first(
+        "SELECT count(*), coalesce(sum(CASE WHEN a.gold_correct THEN 1 ELSE 0 END), 0) "
+        "FROM annotations a JOIN items i ON i.id = a.item_id WHERE a.project_id = ? "
+        "AND a.worker_id = ? AND a.is_gold = ? AND i.is_qualification = ? "
+        "AND a.gold_correct IS NOT NULL", (project.id, worker_id, True, False))
+    sql.run(
+        "INSERT INTO worker_scores (project_id, worker_id, gold_answered, gold_correct, "
+        "agreement_n, updated_at) VALUES (?, ?, ?, ?, 0, ?) "
+        "ON CONFLICT (project_id, worker_id) DO UPDATE SET "
+        "gold_answered = excluded.gold_answered, gold_correct = excluded.gold_correct, "
+        "updated_at = excluded.updated_at",
+        (project.id, worker_id, int(answered), int(correct), sql.ts(now)))
+    out: dict[str, Any] = {
+        "gold_before": None if before is None else {"answered": int(before[0]),
+                                                     "correct": int(before[1])},
+        "gold_after": {"answered": int(answered), "correct": int(correct)},
+    }
+    test = sql.first("SELECT answered, correct, passed, pass_mark FROM qualification_results "
+                     "WHERE project_id = ? AND worker_id = ?", (project.id, worker_id))
+    if test is not None:
+        t_answered, t_correct = sql.first(
+            "SELECT count(*), coalesce(sum(CASE WHEN a.gold_correct THEN 1 ELSE 0 END), 0) "
+            "FROM annotations a JOIN items i ON i.id = a.item_id WHERE a.project_id = ? "
+            "AND a.worker_id = ? AND i.is_qualification = ?", (project.id, worker_id, True))
+        outcome = QualificationOutcome(int(t_answered), int(t_correct), int(test[0]),
+                                       float(test[3]))
+        sql.run("UPDATE qualification_results SET correct = ?, passed = ? "
+                "WHERE project_id = ? AND worker_id = ?",
+                (outcome.correct, outcome.passed, project.id, worker_id))
+        out["qualification_before"] = {"correct": int(test[1]), "passed": bool(test[2])}
+        out["qualification_after"] = {"correct": outcome.correct, "passed": outcome.passed}
+    return out
 
 
 def correct_gold(conn: Connection, project: Any, kind: TaskKind, item_id: int,

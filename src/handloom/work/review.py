@@ -216,7 +216,8 @@ def item_for_review(conn: Connection, project: Any, external_id: str) -> dict[st
         {"worker": pseudonym(project.pseudonym_secret, a.worker_id), "answer": a.answer,
          "summary": kind.summarize(a.answer), "instruction_version": a.instruction_version,
          "active_seconds": a.active_seconds,
-         "submitted_at": as_utc(a.submitted_at).isoformat(), "review_status": a.review_status}
+         "submitted_at": as_utc(a.submitted_at).isoformat(), "review_status": a.review_status,
+         "annotation_id": int(a.id), "review_note": a.review_note, "fraud": bool(a.fraud)}
         for a in anns
     ]
     counted = [a.answer for a in _counted(anns)]
@@ -306,3 +307,49 @@ def resolve(conn: Connection, project: Any, external_id: str, reviewer_user_id: 
             kind.answer_key(clean) != kind.answer_key(item.gold_answer):
         quality.correct_gold(conn, project, kind, int(item.id), clean, review_id, actor)
     return Decision(review_id, int(item.id), item.external_id, clean)
+
+
+def reject_answer(conn: Connection, project: Any, annotation_id: int, reviewer_user_id: int,
+                  reason: str, *, fraud: bool = False, actor: str) -> dict[str, Any]:
+    """Reject one answer, with a reason the worker sees (and may appeal).
+
+    The answer stops counting in aggregates and agreement. Whether the work stays paid is the
+    pay policy's call (:func:`handloom.labor.pay.pay_for_rejection`: paid unless the reviewer
+    confirms fraud, or the project does not pay rejected work); when it does not, what the
+    answer earned is clawed back. One ``annotation.rejected`` event records the reason's
+    length, the fraud flag and the amount clawed back, never the reason's text.
+    """
+    from handloom.labor import pay  # the labor layer builds on this module
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Give a reason for rejecting the answer; the worker sees it and may "
+                      "appeal.", field="reason")
+    if len(reason) > MAX_REASON_CHARS:
+        raise Invalid(f"Keep the reason under {MAX_REASON_CHARS} characters.", field="reason")
+    row = conn.execute(select(annotation_table).where(
+        annotation_table.c.id == annotation_id).with_for_update()).first()
+    if row is None or row.project_id != project.id:
+        raise NotFound(f"No answer #{annotation_id} in project {project.name!r}.")
+    if row.review_status == "rejected":
+        raise Conflict(f"Answer #{annotation_id} was already rejected.")
+    now = utcnow()
+    changed = conn.execute(annotation_table.update().where(
+        annotation_table.c.id == annotation_id,
+        annotation_table.c.review_status != "rejected").values(
+        review_status="rejected", reviewed_by=reviewer_user_id, review_note=reason,
+        fraud=bool(fraud), reviewed_at=now)).rowcount
+    if changed != 1:  # a concurrent rejection got there first (SQLite has no row locks)
+        raise Conflict(f"Answer #{annotation_id} was already rejected.")
+    clawed = 0
+    if not pay.pay_for_rejection(project, bool(fraud)):
+        clawed = pay.clawback_annotation(conn, project, annotation_id,
+                                         reason=f"answer rejected{' (fraud)' if fraud else ''}",
+                                         actor=actor)
+    ledger.append(conn, "annotation.rejected", actor=actor, project_id=project.id,
+                  body={"annotation": annotation_id, "item": int(row.item_id),
+                        "worker": int(row.worker_id), "reviewer": reviewer_user_id,
+                        "reason_chars": len(reason), "fraud": bool(fraud),
+                        "clawed_back_minor": clawed})
+    return {"annotation": annotation_id, "review_status": "rejected", "fraud": bool(fraud),
+            "clawed_back_minor": clawed, "reviewed_at": now.isoformat()}

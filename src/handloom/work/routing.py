@@ -6,7 +6,9 @@ Guarantees, held by the database as well as by this code:
   changed only under the item's row lock: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the one
   writer on SQLite);
 - never the same item twice to one worker (a unique index on assignments);
-- never an item of a category the worker opted out of;
+- never an item of a category the worker opted out of, nor one past the worker's exposure
+  limits or during a forced break (:mod:`handloom.labor.exposure`); a non-sensitive item
+  first after ``interleave_after`` sensitive ones in a row, when there is one;
 - gold items mixed in at the project's rate, exactly (the n-th lease is gold when
   ``floor(n * rate)`` exceeds the gold served so far); gold does not count toward overlap;
 - expired leases returned to the pool before a new lease is chosen.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +29,7 @@ from sqlalchemy import Connection
 
 from handloom import ledger
 from handloom.errors import Conflict, Forbidden, NotFound
+from handloom.labor import access, exposure
 from handloom.store.db import utcnow
 from handloom.store.fastsql import Sql
 from handloom.work.quality import qualification_status
@@ -56,6 +59,17 @@ class RoutingProject:
     max_overlap: int | None
     qualification_size: int
     qualification_pass: float
+    # Exposure policy (migration 0003), read by handloom.labor.exposure.gate_for.
+    content_categories: list[str] = field(default_factory=list)
+    exposure_limits: dict[str, dict[str, int]] = field(default_factory=dict)
+    break_after_sensitive: int | None = None
+    break_minutes: int = 15
+    interleave_after: int | None = None
+    # Terms and worker reviews (migration 0003), read by handloom.labor.access and
+    # handloom.labor.standing.
+    terms_required: bool = True
+    score_review_below: float | None = None
+    score_review_min_gold: int = 10
 
 
 def load_project(conn: Connection, name: str) -> RoutingProject:
@@ -63,13 +77,20 @@ def load_project(conn: Connection, name: str) -> RoutingProject:
     row = sql.first(
         "SELECT id, name, status, kind, kind_config, overlap, gold_rate, lease_seconds, "
         "required_qualifications, instruction_version, review_threshold, max_overlap, "
-        "qualification_size, qualification_pass FROM projects WHERE name = ?", (name,))
+        "qualification_size, qualification_pass, content_categories, exposure_limits, "
+        "break_after_sensitive, break_minutes, interleave_after, terms_required, "
+        "score_review_below, score_review_min_gold FROM projects WHERE name = ?",
+        (name,))
     if row is None:
         raise NotFound(f"No project {name!r}.")
     return RoutingProject(int(row[0]), row[1], row[2], row[3], sql.load(row[4]), int(row[5]),
                           float(row[6]), int(row[7]), sql.load(row[8]) or [], int(row[9]),
                           float(row[10]), None if row[11] is None else int(row[11]),
-                          int(row[12]), float(row[13]))
+                          int(row[12]), float(row[13]), sql.load(row[14]) or [],
+                          sql.load(row[15]) or {}, row[16], int(row[17] or 15), row[18],
+                          terms_required=bool(row[19]),
+                          score_review_below=None if row[20] is None else float(row[20]),
+                          score_review_min_gold=int(row[21]))
 
 
 @dataclass(frozen=True)
@@ -105,15 +126,17 @@ class _Worker:
     qualifications: list[str]
     opt_outs: list[str]
     active: bool
+    timezone: str | None = None
 
 
 def _worker(sql: Sql, worker_id: int) -> _Worker:
     # On PostgreSQL the row lock serialises one worker's own concurrent requests (two tabs).
-    row = sql.first("SELECT id, qualifications, opt_outs, active FROM workers WHERE id = ?"
-                    + (" FOR UPDATE" if sql.pg else ""), (worker_id,))
+    row = sql.first("SELECT id, qualifications, opt_outs, active, timezone FROM workers "
+                    "WHERE id = ?" + (" FOR UPDATE" if sql.pg else ""), (worker_id,))
     if row is None:
         raise NotFound(f"No worker with id {worker_id}.")
-    return _Worker(int(row[0]), sql.load(row[1]) or [], sql.load(row[2]) or [], bool(row[3]))
+    return _Worker(int(row[0]), sql.load(row[1]) or [], sql.load(row[2]) or [], bool(row[3]),
+                   row[4])
 
 
 def check_eligible(project: Any, worker: Any) -> None:
@@ -162,31 +185,39 @@ def _gold_due(sql: Sql, project: Any, worker_id: int) -> bool:
     return due
 
 
-def _pick(sql: Sql, project: Any, worker: _Worker, *, gold: bool) -> Any:
+def _pick(sql: Sql, project: Any, worker: _Worker, *, gold: bool,
+          gate: exposure.Gate | None = None) -> Any:
     """Lock and return the best item with room for this worker, or None.
 
     Candidates are read without locks; then each is locked alone (``SKIP LOCKED`` on
     PostgreSQL) and re-checked. If every candidate was held by another request for that
     instant, the search is repeated after a few milliseconds rather than telling the worker
     there is no work. It never waits on a row lock: a transaction holding the ledger lock
-    must never wait for an item, or two requests could deadlock.
+    must never wait for an item, or two requests could deadlock. Items the exposure *gate*
+    holds back are left out in the candidate query itself.
     """
+    if gate is not None and gate.prefer_plain:
+        found = _pick_plain(sql, project, worker, gold=gold, gate=gate)
+        if found is not None:
+            return found
     if not sql.pg:
-        return _pick_single_writer(sql, project, worker, gold=gold)
+        return _pick_single_writer(sql, project, worker, gold=gold, gate=gate)
+    screen, screen_params = gate.screen(True) if gate is not None else ("", ())
     query = (
         "SELECT i.id FROM items i WHERE i.project_id = ? AND i.is_gold = ? "
         "AND i.is_qualification = ? "
         + ("" if gold else 'AND i."full" = ? ')
         + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
-        "AND a.worker_id = ?) ORDER BY i.priority DESC, i.id LIMIT ? OFFSET ?")
+        "AND a.worker_id = ?)" + screen + " ORDER BY i.priority DESC, i.id LIMIT ? OFFSET ?")
     head: tuple[Any, ...] = (project.id, gold, False) if gold else (project.id, gold, False,
                                                                     False)
     offset = 0
     pause = 0.002
     deadline = time.monotonic() + LOCKED_PATIENCE_SECONDS
     while True:
-        ids = [int(r[0]) for r in sql.all(query, (*head, worker.id, CANDIDATE_BATCH, offset))]
-        found, skipped = _lock_first(sql, project, worker, ids, gold=gold)
+        ids = [int(r[0]) for r in sql.all(query, (*head, worker.id, *screen_params,
+                                                  CANDIDATE_BATCH, offset))]
+        found, skipped = _lock_first(sql, project, worker, ids, gold=gold, gate=gate)
         if found is not None:
             return found
         if skipped and time.monotonic() < deadline:
@@ -198,23 +229,25 @@ def _pick(sql: Sql, project: Any, worker: _Worker, *, gold: bool) -> Any:
         offset += CANDIDATE_BATCH
 
 
-def _pick_single_writer(sql: Sql, project: Any, worker: _Worker, *, gold: bool) -> Any:
+def _pick_single_writer(sql: Sql, project: Any, worker: _Worker, *, gold: bool,
+                        gate: exposure.Gate | None = None) -> Any:
     """SQLite: this transaction is the only writer, so candidates need no locks and the
     first that fits is taken straight from one query."""
+    screen, screen_params = gate.screen(False) if gate is not None else ("", ())
     query = (
         "SELECT i.id, i.external_id, i.payload, i.sensitivity, i.answers, i.leased, "
         "i.extra_answers FROM items i WHERE i.project_id = ? AND i.is_gold = ? "
         "AND i.is_qualification = 0 "
         + ("" if gold else 'AND i."full" = 0 ')
         + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
-        "AND a.worker_id = ?) ORDER BY i.priority DESC, i.id LIMIT ? OFFSET ?")
-    opted_out = set(worker.opt_outs)
+        "AND a.worker_id = ?)" + screen + " ORDER BY i.priority DESC, i.id LIMIT ? OFFSET ?")
     offset = 0
     while True:
-        rows = sql.all(query, (project.id, gold, worker.id, CANDIDATE_BATCH, offset))
+        rows = sql.all(query, (project.id, gold, worker.id, *screen_params, CANDIDATE_BATCH,
+                               offset))
         for row in rows:
             tags = sql.load(row[3]) or []
-            if opted_out and opted_out.intersection(tags):
+            if gate is not None and not gate.allows(tags):
                 continue
             if not gold and row[4] + row[5] >= project.overlap + row[6]:
                 continue
@@ -226,10 +259,9 @@ def _pick_single_writer(sql: Sql, project: Any, worker: _Worker, *, gold: bool) 
 
 
 def _lock_first(sql: Sql, project: Any, worker: _Worker, ids: list[int], *,
-                gold: bool) -> tuple[Any, list[int]]:
+                gold: bool, gate: exposure.Gate | None = None) -> tuple[Any, list[int]]:
     """The first of *ids* that is lockable and still fits; and the ids skipped as locked."""
     lock = " FOR UPDATE SKIP LOCKED" if sql.pg else ""
-    opted_out = set(worker.opt_outs)
     skipped = []
     for item_id in ids:
         row = sql.first("SELECT id, external_id, payload, sensitivity, answers, leased, "
@@ -238,7 +270,7 @@ def _lock_first(sql: Sql, project: Any, worker: _Worker, ids: list[int], *,
             skipped.append(item_id)
             continue
         tags = sql.load(row[3]) or []
-        if opted_out and opted_out.intersection(tags):
+        if gate is not None and not gate.allows(tags):
             continue
         if not gold and (row[6] or row[4] + row[5] >= project.overlap + row[7]):
             continue
@@ -247,13 +279,48 @@ def _lock_first(sql: Sql, project: Any, worker: _Worker, ids: list[int], *,
     return None, skipped
 
 
+def _pick_plain(sql: Sql, project: Any, worker: _Worker, *, gold: bool,
+                gate: exposure.Gate) -> Any:
+    """Interleaving: the best non-sensitive item among the next
+    ``exposure.INTERLEAVE_LOOKAHEAD`` candidates (a bounded scan, so that a project with no
+    such item does not cost a pass over all its items), or None."""
+    ids = [int(r[0]) for r in sql.all(
+        "SELECT c.id FROM (SELECT i.id, i.priority, i.sensitivity FROM items i "
+        "WHERE i.project_id = ? AND i.is_gold = ? AND i.is_qualification = ? "
+        + ("" if gold else 'AND i."full" = ? ')
+        + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id "
+        "AND a.worker_id = ?) ORDER BY i.priority DESC, i.id LIMIT ?) c "
+        "WHERE json_array_length(c.sensitivity) = 0 ORDER BY c.priority DESC, c.id LIMIT ?",
+        ((project.id, gold, False) if gold else (project.id, gold, False, False))
+        + (worker.id, exposure.INTERLEAVE_LOOKAHEAD, CANDIDATE_BATCH))]
+    found, _locked = _lock_first(sql, project, worker, ids, gold=gold, gate=gate)
+    return found
+
+
+@dataclass(frozen=True)
+class Routed:
+    """The outcome of a lease request: the lease, or None and, when exposure rules or the
+    worker's opt-outs held items back, the reason (which rule, which category, when it
+    lifts)."""
+
+    lease: Lease | None
+    reason: str | None = None
+
+
 def next_item(conn: Connection, project: Any, worker_id: int, *,
               now: datetime | None = None) -> Lease | None:
     """Lease the next item to a worker (or hand back the lease it already holds)."""
+    return route_next(conn, project, worker_id, now=now).lease
+
+
+def route_next(conn: Connection, project: Any, worker_id: int, *,
+               now: datetime | None = None) -> Routed:
+    """:func:`next_item`, with the reason when exposure rules left the worker no item."""
     now = now or utcnow()
     sql = Sql(conn)
     worker = _worker(sql, worker_id)
     check_eligible(project, worker)
+    access.check_access(sql, project, worker_id)
     expire_leases(conn, project, now)
 
     held = sql.first(
@@ -267,19 +334,22 @@ def next_item(conn: Connection, project: Any, worker_id: int, *,
         if held[8]:
             status = qualification_status(sql, project, worker_id)
             held_test = {"question": status.answered + 1, "of": status.size}
-        return Lease(int(held[0]), int(held[1]), held[5], sql.load(held[6]),
-                     sql.load(held[7]) or [], int(held[4]), sql.read_ts(held[2]),
-                     sql.read_ts(held[3]), resumed=True, qualification=held_test)
+        return Routed(Lease(int(held[0]), int(held[1]), held[5], sql.load(held[6]),
+                            sql.load(held[7]) or [], int(held[4]), sql.read_ts(held[2]),
+                            sql.read_ts(held[3]), resumed=True, qualification=held_test))
 
+    # Exposure: one gate per request (None, at no cost, without policy or opt-outs).
+    gate = exposure.gate_for(sql, project, worker_id, worker.opt_outs, worker.timezone, now)
     row = None
     is_gold = False
     qualification = None
     reuse: int | None = None
     qual = qualification_status(sql, project, worker_id)
     if qual.required and qual.passed is None:
-        picked = _pick_qualification(sql, project, worker)
+        picked = _pick_qualification(sql, project, worker, gate)
         if picked is None:
-            return None
+            return Routed(None, exposure.held_back_reason(sql, project, worker_id, gate)
+                          if gate is not None else None)
         row, reuse = picked
         is_gold = True
         qualification = {"question": qual.answered + 1, "of": qual.size}
@@ -290,12 +360,13 @@ def next_item(conn: Connection, project: Any, worker_id: int, *,
             f"{qual.pass_mark:.0%}), so it offers you no work.",
             hint="If you think the test was scored wrongly, ask the project's manager.")
     elif _gold_due(sql, project, worker_id):
-        row = _pick(sql, project, worker, gold=True)
+        row = _pick(sql, project, worker, gold=True, gate=gate)
         is_gold = row is not None
     if row is None:
-        row = _pick(sql, project, worker, gold=False)
+        row = _pick(sql, project, worker, gold=False, gate=gate)
     if row is None:
-        return None
+        return Routed(None, exposure.held_back_reason(sql, project, worker_id, gate)
+                      if gate is not None else None)
     item_id, external_id, payload, tags, answers, leased, extra = row
 
     version = project.instruction_version
@@ -318,11 +389,12 @@ def next_item(conn: Connection, project: Any, worker_id: int, *,
     ledger.append(conn, "assignment.leased", actor=f"worker:{worker_id}", project_id=project.id,
                   body={"assignment": assignment_id, "item": item_id, "worker": worker_id,
                         "instruction_version": version, "expires_at": expires.isoformat()})
-    return Lease(assignment_id, item_id, external_id, payload, tags, version, now, expires,
-                 resumed=False, qualification=qualification)
+    return Routed(Lease(assignment_id, item_id, external_id, payload, tags, version, now,
+                        expires, resumed=False, qualification=qualification))
 
 
-def _pick_qualification(sql: Sql, project: Any, worker: _Worker) -> Any:
+def _pick_qualification(sql: Sql, project: Any, worker: _Worker,
+                        gate: exposure.Gate | None = None) -> Any:
     """The next unanswered item of the qualification test, and the id of this worker's
     earlier assignment to it if one was skipped, released or expired (None otherwise).
     Test items are gold: they count toward no overlap, so no counters or locks are needed."""
@@ -332,10 +404,9 @@ def _pick_qualification(sql: Sql, project: Any, worker: _Worker) -> Any:
         "WHERE i.project_id = ? AND i.is_qualification = ? "
         "AND (a.id IS NULL OR a.status IN ('skipped', 'released', 'expired')) "
         "ORDER BY a.id IS NOT NULL, i.priority DESC, i.id", (worker.id, project.id, True))
-    opted_out = set(worker.opt_outs)
     for row in rows:
         tags = sql.load(row[3]) or []
-        if opted_out and opted_out.intersection(tags):
+        if gate is not None and not gate.allows(tags):
             continue
         return ((int(row[0]), row[1], sql.load(row[2]), tags, 0, 0, 0),
                 None if row[4] is None else int(row[4]))
@@ -367,8 +438,12 @@ def own_assignment(sql: Sql, project: Any, worker_id: int, assignment_id: int) -
 
 
 def close_lease(conn: Connection, project: Any, worker_id: int, assignment_id: int, *,
-                status: str, reason: str | None = None, now: datetime | None = None) -> None:
-    """Skip (the worker will not see the item again) or release (hand it back unanswered)."""
+                status: str, reason: str | None = None, now: datetime | None = None,
+                active_seconds: float | None = None) -> None:
+    """Skip (the worker will not see the item again) or release (hand it back unanswered).
+
+    *active_seconds* the worker spent on the item before giving it back are recorded as
+    ``skipped`` time (unpaid, or paid in an hourly project), with the assignment's id."""
     if status not in ("skipped", "released"):
         raise ValueError(f"cannot close a lease as {status!r}")
     now = now or utcnow()
@@ -388,3 +463,9 @@ def close_lease(conn: Connection, project: Any, worker_id: int, assignment_id: i
                   project_id=project.id,
                   body={"assignment": assignment_id, "item": lease.item_id, "worker": worker_id,
                         "reason": reason or ""})
+    if active_seconds:
+        from handloom.labor import timekeeping
+
+        timekeeping.record(conn, project.id, worker_id, "skipped",
+                           min(float(active_seconds), timekeeping.MAX_ENTRY_SECONDS),
+                           ref_id=assignment_id)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from handloom import ledger
 from handloom.errors import Conflict, Invalid
 from handloom.kinds.base import KindError, TaskKind
+from handloom.labor import exposure, pay
 from handloom.store.db import utcnow
 from handloom.store.fastsql import Sql
 from handloom.work import quality
@@ -96,7 +97,7 @@ def submit_answer(
         raise Conflict(f"Assignment {assignment_id} was {lease.status}; ask for the next item.")
     item = sql.first(
         "SELECT id, external_id, payload, is_gold, gold_answer, answers, leased, "
-        "extra_answers, is_qualification FROM items "
+        "extra_answers, is_qualification, sensitivity, difficulty FROM items "
         "WHERE id = ?" + (" FOR UPDATE" if sql.pg else ""), (lease.item_id,))
     item_id, external_id = int(item[0]), item[1]
     payload, is_gold, gold_answer = sql.load(item[2]), bool(item[3]), sql.load(item[4])
@@ -134,14 +135,26 @@ def submit_answer(
                 (answers + 1, leased, answers + 1 + leased >= target, item_id))
 
     answer_hash = hashlib.sha256(ledger.canonical_json(clean).encode()).hexdigest()
-    ledger.append(conn, "annotation.submitted", actor=f"worker:{worker_id}",
-                  project_id=project.id,
-                  body={"annotation": annotation_id, "assignment": assignment_id,
-                        "item": item_id, "worker": worker_id,
-                        "instruction_version": lease.instruction_version,
-                        "active_seconds": active_seconds, "answer_sha256": answer_hash,
-                        "suggestion_shown": suggestion is not None, "gold": is_gold,
-                        "gold_correct": gold_correct})
+    events: list[pay.LedgerEvent] = [(
+        "annotation.submitted", f"worker:{worker_id}", project.id,
+        {"annotation": annotation_id, "assignment": assignment_id,
+         "item": item_id, "worker": worker_id,
+         "instruction_version": lease.instruction_version,
+         "active_seconds": active_seconds, "answer_sha256": answer_hash,
+         "suggestion_shown": suggestion is not None, "gold": is_gold,
+         "gold_correct": gold_correct})]
+    # What the answer earns is a pay event of the same transaction (fair-work layer).
+    earned = pay.record_answer_pay(conn, pay.pay_policy(conn, project), worker_id,
+                                   annotation_id, difficulty=item[10], is_qualification=is_test,
+                                   active_seconds=active_seconds, now=now)
+    if earned is not None:
+        events.append(earned)
+    ledger.append_many(conn, events)
+    # A tagged item is exposure, whatever kind of item it is (gold and test items too).
+    tags = sql.load(item[9]) or []
+    if tags:
+        exposure.record_exposure(conn, project.id, worker_id, item_id, tags, active_seconds,
+                                 now=now, source="answer", assignment_id=assignment_id)
     # Quality bookkeeping comes after the answer's own event, so the ledger reads in order.
     if not is_gold:
         quality.after_item_answer(conn, project, kind, item_id, answers=answers + 1,

@@ -135,7 +135,7 @@ def new_instructions(name: str, body: s.InstructionsChange, principal: Principal
         project = projects.get_project(conn, name)
         version = projects.add_instruction_version(
             conn, project.id, body.text, change_note=body.change_note, actor=principal.actor,
-            created_by=principal.user_id)
+            created_by=principal.user_id, answers_issues=body.answers_issues)
     return s.Instructions(version=version, text=body.text, change_note=body.change_note)
 
 
@@ -250,7 +250,8 @@ async def submit(name: str, assignment_id: int, body: s.SubmitRequest, principal
 async def skip(name: str, assignment_id: int, body: s.SkipRequest, principal: PrincipalDep,
                writes: WritesDep) -> dict[str, Any]:
     """Skip an item: it goes back to the pool and will not be offered to you again."""
-    return await work_loop.close(writes, name, assignment_id, principal, "skipped", body.reason)
+    return await work_loop.close(writes, name, assignment_id, principal, "skipped", body.reason,
+                                 body.active_seconds)
 
 
 @router.post("/projects/{name}/assignments/{assignment_id}/release", response_model=s.Closed,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,6 +60,8 @@ class InstructionsChange(BaseModel):
 
     text: str = Field(min_length=1, max_length=200_000)
     change_note: str = Field("", max_length=5000)
+    # Guideline flags of the project this version answers (marked answered in it).
+    answers_issues: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field([], max_length=1000)
 
 
 class Instructions(BaseModel):
@@ -198,6 +200,8 @@ class SkipRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field("", max_length=2000)
+    # Time spent on the item before skipping it: recorded as skipped (unpaid) work time.
+    active_seconds: float | None = Field(None, ge=0, le=86400)
 
 
 class Closed(BaseModel):

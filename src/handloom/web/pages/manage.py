@@ -27,7 +27,7 @@ from starlette.datastructures import FormData, UploadFile
 from handloom.disclose.privacy import pseudonym
 from handloom.errors import HandloomError, ImportFailed, Invalid
 from handloom.kinds.base import kind_catalog
-from handloom.labor import guidelines
+from handloom.labor import guidelines, pay
 from handloom.quality.aggregate import METHODS, PAIRWISE_METHODS
 from handloom.store.db import Store
 from handloom.store.schema import qualification_results
@@ -237,6 +237,9 @@ def _project_context(conn: Connection, name: str, me: Principal) -> dict[str, An
         "can_upload": allowed(me, "items.import"),
         "quality": quality_summary(conn, project),
         "can_aggregate": allowed(me, "quality.aggregate"),
+        # Measured time has pushed someone's pay below their floor: say so on the project
+        # page itself, not only on the pay page (only to those who may read pay).
+        "floor_alert": pay.floor_alert(conn, project) if allowed(me, "pay.read") else None,
     }
 
 

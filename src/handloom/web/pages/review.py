@@ -154,7 +154,8 @@ def _item_context(conn: Any, project: Any, external_id: str) -> dict[str, Any]:
     following = [e for e in upcoming if e["id"] != external_id]
     return {
         "project": {"name": project.name, "title": project.title, "kind": project.kind,
-                    "overlap": project.overlap, "blur_sensitive": project.blur_sensitive},
+                    "overlap": project.overlap, "blur_sensitive": project.blur_sensitive,
+                    "content_categories": project.content_categories or []},
         "item": item,
         "fields": payload_fields(item["payload"]),
         "next_href": item_href(project.name, following[0]["id"]) if following else None,

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from handloom.labor import guidelines, timekeeping
+from handloom.labor import guidelines, terms, timekeeping
 from handloom.store.schema import instruction_versions
 from handloom.web import work_loop
 from handloom.web.api import schemas as s
@@ -95,6 +95,9 @@ def task_screen(name: str, request: Request, me: UserDep, store: StoreDep) -> Re
     worker_id = work_loop.worker_of(me, "work.next")
     with store.read() as conn:
         project = projects.get_project(conn, name)
+        if project.terms_required and terms.status(conn, project, worker_id)["needs_consent"]:
+            # Terms first: pay, time, content warnings, data use, retention, appeals.
+            return RedirectResponse(f"/work/{name}/terms", status_code=303)
         current = projects.current_instructions(conn, project.id)
         last_read = timekeeping.last_read_instructions(conn, project.id, worker_id)
         previous = ""
@@ -140,7 +143,8 @@ async def ui_submit(name: str, assignment_id: int, body: s.SubmitRequest, me: Us
 @router.post("/ui/projects/{name}/assignments/{assignment_id}/skip")
 async def ui_skip(name: str, assignment_id: int, body: s.SkipRequest, me: UserDep,
                   _csrf: CsrfDep, writes: WritesDep) -> dict[str, Any]:
-    return await work_loop.close(writes, name, assignment_id, me, "skipped", body.reason)
+    return await work_loop.close(writes, name, assignment_id, me, "skipped", body.reason,
+                                 body.active_seconds)
 
 
 @router.post("/ui/projects/{name}/assignments/{assignment_id}/release")

@@ -509,7 +509,7 @@
       setStatus("Loading the next item…");
       return post(endpoints.next, {}, "next item").then(function (data) {
         state.busy = false;
-        if (!data.assignment) { setBanner(null); showEmpty(data.reason); return; }
+        if (!data.assignment) { setBanner(null); showEmpty(data.reason); exposureEmpty(data.reason); return; }
         showLease(data.assignment);
       }).catch(function (error) {
         state.busy = false;
@@ -554,6 +554,7 @@
         state.notice = "";
         delete state.keys[id];
         delete state.seconds[id];
+        exposureSeen(lease.item);
         if (result && result.feedback) {
           // A test answer: it is scored at once and cannot be changed afterwards.
           state.last = null;
@@ -589,14 +590,18 @@
     function skip(reason) {
       if (state.busy || !state.lease || (state.mode !== "answering" && state.mode !== "cover")) { return; }
       var id = state.lease.assignment_id;
+      var skippedItem = state.lease.item;
       state.busy = true;
       refresh();
       setStatus("Skipping…");
-      post(fill(endpoints.skip, id), { reason: reason || "" }, "skip").then(function () {
+      // The time spent on the item before skipping it is work too (recorded as skipped time).
+      var spent = Math.round((state.seconds[id] || 0) * 10) / 10;
+      post(fill(endpoints.skip, id), { reason: reason || "", active_seconds: Math.min(spent, 14400) }, "skip").then(function () {
         state.busy = false;
         state.notice = "";
         delete state.keys[id];
         delete state.seconds[id];
+        exposureSeen(skippedItem);   // a skipped sensitive item was seen all the same
         return loadNext();
       }).catch(function (error) { serverError(error, "skip"); });
     }
@@ -739,6 +744,11 @@
       var key = event.key;
       var ctrl = event.ctrlKey || event.metaKey;
 
+      // Inside the check-in card its keys are its own; Escape closes it.
+      if (inside(target, checkinBox)) {
+        if (key === "Escape") { event.preventDefault(); closeCheckin(); }
+        return;
+      }
       // Inside the skip and unclear forms the keys belong to the form.
       if (inside(target, unclearForm) || inside(target, skipForm)) {
         if (key === "Escape") {
@@ -811,6 +821,138 @@
         }
       }
     }
+
+    // ---------------------------------------------------------------- exposure and check-ins
+    // After a forced break starts or a daily limit is reached (seen from the server's
+    // exposure state after each sensitive item, or from an empty lease), a short check-in
+    // is offered with the project's support resources; "Check in" offers it at any time
+    // once the worker has seen a sensitive item today. The answers go to the server only.
+    var checkinBox = document.getElementById("checkin");
+    var checkinForm = document.getElementById("checkin-form");
+    var checkinWhy = document.getElementById("checkin-why");
+    var checkinSupport = document.getElementById("checkin-support");
+    var checkinSupportText = document.getElementById("checkin-support-text");
+    var checkinDone = document.getElementById("checkin-done");
+    var checkinClose = document.getElementById("checkin-close");
+    var btnCheckin = document.getElementById("btn-checkin");
+    var projectPath = "/ui/projects/" + encodeURIComponent(project.name);
+    var exposureNow = null;     // the last exposure state from the server
+    var offered = {};           // the breaks and limits a check-in was already offered for
+    var checkin = { trigger: "self", openedAt: 0, returnFocus: null };
+
+    function localTime(iso) {
+      var when = Date.parse(iso || "");
+      return isNaN(when) ? "" : new Date(when).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    }
+
+    function loadExposure(offer) {
+      if (!checkinBox) { return Promise.resolve(null); }
+      return fetch(projectPath + "/exposure", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .catch(function () { return null; })
+        .then(function (data) {
+          if (!data) { return null; }
+          exposureNow = data;
+          if (btnCheckin) { btnCheckin.hidden = !(data.sensitive_today > 0); }
+          var limits = data.limits_reached || [];
+          if (!offer) {
+            // What was already in force when the page opened is not news.
+            if (data.break_until) { offered["break " + data.break_until] = true; }
+            limits.forEach(function (hit) { offered["limit " + hit.category] = true; });
+            return data;
+          }
+          if (data.break_until && !offered["break " + data.break_until]) {
+            offered["break " + data.break_until] = true;
+            openCheckin("break");
+            return data;
+          }
+          var fresh = limits.filter(function (hit) { return !offered["limit " + hit.category]; });
+          fresh.forEach(function (hit) { offered["limit " + hit.category] = true; });
+          if (fresh.length) { openCheckin("limit", fresh); }
+          return data;
+        });
+    }
+
+    function exposureSeen(item) {
+      if (item && item.sensitivity && item.sensitivity.length) { loadExposure(true); }
+    }
+
+    function exposureEmpty(reason) {
+      if (reason) { loadExposure(true); }
+    }
+
+    function openCheckin(trigger, limits) {
+      if (!checkinBox) { return; }
+      checkin.trigger = trigger;
+      checkin.openedAt = Date.now();
+      if (checkinBox.hidden) { checkin.returnFocus = document.activeElement; }
+      var data = exposureNow || {};
+      if (trigger === "break") {
+        checkinWhy.textContent = "Time for a break from sensitive items: you have seen " + (data.in_a_row || "several") +
+          " in a row. They come back at " + localTime(data.break_until) + "; other items continue. How are you doing?";
+      } else if (trigger === "limit") {
+        var names = (limits || data.limits_reached || []).map(function (hit) { return hit.category; });
+        checkinWhy.textContent = "You reached today's limit for " + names.join(", ") +
+          ". More come after midnight (" + (data.timezone || "UTC") + "). How are you doing?";
+      } else {
+        checkinWhy.textContent = "Thank you for taking a moment. Your answers stay with you unless you choose to share them.";
+      }
+      var support = data.support_resources || "";
+      checkinSupportText.textContent = support || "This project has not listed support resources; its manager can tell you where to find support.";
+      checkinSupport.hidden = false;
+      checkinForm.reset();
+      checkinForm.hidden = false;
+      checkinDone.hidden = true;
+      if (checkinClose) { checkinClose.hidden = true; }
+      checkinBox.hidden = false;
+      var first = checkinForm.querySelector('input[name="checkin-feeling"]:checked');
+      if (first) { first.focus(); }
+    }
+
+    function closeCheckin() {
+      if (!checkinBox || checkinBox.hidden) { return; }
+      checkinBox.hidden = true;
+      var target = checkin.returnFocus;
+      checkin.returnFocus = null;
+      if (target && target !== document.body && document.contains(target) && !target.disabled) {
+        target.focus();
+      } else {
+        focusWork();
+      }
+    }
+
+    function sendCheckin(event) {
+      event.preventDefault();
+      var feeling = checkinForm.querySelector('input[name="checkin-feeling"]:checked');
+      var body = {
+        feeling: feeling ? parseInt(feeling.value, 10) : 3,
+        wants_support: document.getElementById("checkin-wants-support").checked,
+        note: document.getElementById("checkin-note").value.trim(),
+        shared: document.getElementById("checkin-shared").checked,
+        trigger: checkin.trigger,
+        seconds: Math.min(Math.round((Date.now() - checkin.openedAt) / 100) / 10, 14400)
+      };
+      var send = checkinForm.querySelector('button[type="submit"]');
+      send.disabled = true;
+      post(projectPath + "/checkins", body, "check-in").then(function (result) {
+        send.disabled = false;
+        checkinForm.hidden = true;
+        checkinDone.hidden = false;
+        if (result && result.support_resources) { checkinSupportText.textContent = result.support_resources; }
+        if (checkinClose) { checkinClose.hidden = false; checkinClose.focus(); }
+      }).catch(function (error) {
+        send.disabled = false;
+        setStatus(error.message || "The check-in could not be sent.", true);
+      });
+    }
+
+    if (checkinForm) {
+      checkinForm.addEventListener("submit", sendCheckin);
+      document.getElementById("checkin-cancel").addEventListener("click", closeCheckin);
+    }
+    if (checkinClose) { checkinClose.addEventListener("click", closeCheckin); }
+    if (btnCheckin) { btnCheckin.addEventListener("click", function () { openCheckin("self"); }); }
+    loadExposure(false);
 
     // ---------------------------------------------------------------- wire up
     btnSubmit.addEventListener("click", submit);
