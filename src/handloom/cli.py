@@ -36,7 +36,8 @@ app = typer.Typer(
 project_app = typer.Typer(
     help="Create, list and show projects; open, pause or close them; publish instructions.",
     no_args_is_help=True)
-worker_app = typer.Typer(help="Add, import and list workers.", no_args_is_help=True)
+worker_app = typer.Typer(help="Add, import and list workers; set their time zone and opt-outs.",
+                         no_args_is_help=True)
 user_app = typer.Typer(help="Add staff accounts (managers, reviewers, auditors).",
                        no_args_is_help=True)
 token_app = typer.Typer(help="Create API tokens.", no_args_is_help=True)

@@ -461,8 +461,9 @@ def close_lease(conn: Connection, project: Any, worker_id: int, assignment_id: i
                 (False, lease.item_id))
     ledger.append(conn, f"assignment.{status}", actor=f"worker:{worker_id}",
                   project_id=project.id,
+                  # The reason is the worker's own words: the ledger keeps only its length.
                   body={"assignment": assignment_id, "item": lease.item_id, "worker": worker_id,
-                        "reason": reason or ""})
+                        "reason_chars": len(reason or "")})
     if active_seconds:
         from handloom.labor import timekeeping
 
