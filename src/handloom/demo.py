@@ -22,8 +22,9 @@ from sqlalchemy import Connection, func, select
 from handloom.config import Workspace
 from handloom.demo_answers import gold_answer, plan_item, worker_answer
 from handloom.errors import HandloomError, NotFound
-from handloom.labor import floors, terms, timekeeping
+from handloom.labor import appeals, floors, guidelines, pay, terms, timekeeping, wellbeing
 from handloom.store.db import Store, utcnow
+from handloom.store.schema import annotations as annotation_table
 from handloom.store.schema import items
 from handloom.store.schema import projects as project_table
 from handloom.work import accounts, projects, quality, review, routing, submissions
@@ -99,15 +100,15 @@ def build_demo(root: Path, examples: Path, *,
                 result = import_items(store, spec.name, str(item_file), actor="demo")
                 progress(f"  {spec.name}: {result.imported} items")
         if simulate:
-            simulate_work(store, worker_ids, reviewer_id=user_ids["reviewer"], seed=seed,
-                          progress=progress)
+            simulate_work(store, worker_ids, reviewer_id=user_ids["reviewer"],
+                          manager_id=user_ids["manager"], seed=seed, progress=progress)
     finally:
         store.dispose()
     return workspace, "\n".join(lines) + "\n"
 
 
 def simulate_work(store: Store, worker_ids: list[int], *, reviewer_id: int,
-                  seed: int = DEMO_SEED,
+                  manager_id: int | None = None, seed: int = DEMO_SEED,
                   progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
     """Have the workers answer part of every project, then decide a few disagreements.
 
@@ -132,6 +133,10 @@ def simulate_work(store: Store, worker_ids: list[int], *, reviewer_id: int,
             clocks[w] += timedelta(minutes=rng.uniform(5, 25))
     with store.write() as conn:
         decided = _decide_some(conn, names, reviewer_id)
+    if manager_id is not None:
+        with store.write() as conn:
+            progress("  fair work: " + _fair_work_scenes(conn, names, worker_ids, reviewer_id,
+                                                         manager_id))
     # One aggregation run per project, as a manager would start from the project page: the
     # quality panels then show each project's method, confidences and worker scores.
     for name in names:
@@ -205,6 +210,53 @@ def _work_on(conn: Connection, name: str, worker_ids: list[int], rng: random.Ran
                 if counts[lease.external_id] == project.overlap:
                     complete += 1
     return answers, complete, total
+
+
+def _fair_work_scenes(conn: Connection, names: list[str], worker_ids: list[int],
+                      reviewer_id: int, manager_id: int) -> str:
+    """A few of the things fair work is for, so that the pages have something to show: a
+    rejected answer whose worker appealed (waiting for the manager: the reviewer who
+    rejected it may not decide), a flag with a +1 and the manager's answer, a private
+    check-in after moderation work, and top-ups wherever measured time left someone below
+    their floor."""
+    said: list[str] = []
+    if "forum-moderation" in names and len(worker_ids) > 1:
+        project = projects.get_project(conn, "forum-moderation")
+        worker = worker_ids[1]
+        first = conn.execute(select(annotation_table.c.id).where(
+            annotation_table.c.project_id == project.id,
+            annotation_table.c.worker_id == worker).order_by(annotation_table.c.id)
+            .limit(1)).scalar()
+        if first is not None:
+            review.reject_answer(conn, project, int(first), reviewer_id,
+                                 "The post names a user and calls for others to pile on: "
+                                 "that is harassment, so it should be removed, not allowed.",
+                                 actor=f"user:{reviewer_id}")
+            appeals.file(conn, project, worker, "rejection", int(first),
+                         "I read it as a complaint about a food truck, not a call to harass "
+                         "anyone; the instructions say heated debate is allowed.",
+                         active_seconds=95)
+            said.append("a rejection appealed")
+        wellbeing.check_in(conn, project, worker_ids[0], feeling=4, trigger="self",
+                           seconds=40)
+        said.append("a check-in")
+    if "toxicity" in names and len(worker_ids) > 2:
+        project = projects.get_project(conn, "toxicity")
+        issue = guidelines.flag(conn, project, worker_ids[2], kind="unclear",
+                                note="Is sarcasm about a group of people hate, or only "
+                                     "rudeness?")
+        guidelines.support(conn, project, issue, worker_ids[0])
+        guidelines.answer(conn, project, issue,
+                          "Sarcasm that demeans people for who they are is hate; sarcasm "
+                          "about an idea or a team is not. The next version says so.",
+                          manager_id, f"user:{manager_id}")
+        said.append("a flag answered")
+    proposed = 0
+    for name in names:
+        proposed += len(pay.propose_top_ups(conn, projects.get_project(conn, name),
+                                            actor=f"user:{manager_id}"))
+    said.append(f"{proposed} top-ups proposed")
+    return ", ".join(said)
 
 
 def _decide_some(conn: Connection, names: list[str], reviewer_id: int) -> int:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, select
 
-from handloom.errors import HandloomError, NotFound
+from handloom.errors import HandloomError, Invalid, NotFound
 from handloom.labor import appeals, guidelines, standing, terms
 from handloom.store.schema import consents
 from handloom.store.schema import projects as project_table
@@ -356,7 +356,8 @@ def worker_review_decide(name: str, review_id: int, request: Request, me: UserDe
     try:
         authorize(me, "worker_review.decide")
         if decision not in ("keep", "remove"):
-            raise NotFound("Choose: keep the worker, or remove them from the project.")
+            raise Invalid("Choose: keep the worker, or remove them from the project.",
+                          field="decision")
         with store.write() as conn:
             outcome = standing.decide(conn, _project(conn, name), review_id,
                                       remove=decision == "remove", reason=reason,
