@@ -39,9 +39,9 @@ def step(store: Store, worker: int, now: datetime, *, seconds: float = 10.0,
         routed = routing.route_next(conn, project, worker, now=now)
         lease = routed.lease
         if lease is not None and skip:
+            # Skipping records the exposure itself: the worker saw the item.
             routing.close_lease(conn, project, worker, lease.assignment_id, status="skipped",
                                 now=now)
-            exposure.record_skip(conn, project, worker, lease.assignment_id, now=now)
         elif lease is not None:
             submit_answer(conn, project, projects.kind_of(project), worker, lease.assignment_id,
                           {"label": "toxic"}, idempotency_key=f"k-{lease.assignment_id}",
@@ -199,8 +199,12 @@ def test_a_retried_skip_records_its_exposure_once(store: Store) -> None:
         lease = routing.next_item(conn, project, w, now=T0)
         assert lease is not None
         assert not exposure.record_skip(conn, project, w, lease.assignment_id, now=T0)
-        routing.close_lease(conn, project, w, lease.assignment_id, status="skipped", now=T0)
-        assert exposure.record_skip(conn, project, w, lease.assignment_id, seconds=4, now=T0)
+        # The skip records the exposure (with its seconds); a retried skip and a second
+        # call record nothing more.
+        routing.close_lease(conn, project, w, lease.assignment_id, status="skipped", now=T0,
+                            active_seconds=4)
+        routing.close_lease(conn, project, w, lease.assignment_id, status="skipped", now=T0,
+                            active_seconds=4)
         assert not exposure.record_skip(conn, project, w, lease.assignment_id, now=T0)
         # Someone else's assignment records nothing.
         assert not exposure.record_skip(conn, project, w + 99, lease.assignment_id, now=T0)

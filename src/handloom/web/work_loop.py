@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from sqlalchemy import Connection
 
 from handloom.errors import HandloomError, Invalid
-from handloom.labor import exposure
 from handloom.store.writer import WriteQueue
 from handloom.web.api import schemas as s
 from handloom.web.deps import TokenCache, principal_from_header
@@ -82,9 +81,6 @@ async def close(writes: WriteQueue, name: str, assignment_id: int, principal: Pr
         project = routing.load_project(conn, name)
         routing.close_lease(conn, project, worker_id, assignment_id,
                             status=status, reason=reason, active_seconds=active_seconds)
-        if status == "skipped":  # a skipped tagged item was seen: it is exposure too
-            exposure.record_skip(conn, project, worker_id, assignment_id,
-                                 seconds=active_seconds)
 
     await writes.run(work)
     return {"assignment_id": assignment_id, "status": status}

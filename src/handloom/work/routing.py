@@ -470,3 +470,6 @@ def close_lease(conn: Connection, project: Any, worker_id: int, assignment_id: i
         timekeeping.record(conn, project.id, worker_id, "skipped",
                            min(float(active_seconds), timekeeping.MAX_ENTRY_SECONDS),
                            ref_id=assignment_id)
+    if status == "skipped":  # a skipped tagged item was seen: that is exposure too
+        exposure.record_skip(conn, project, worker_id, assignment_id, seconds=active_seconds,
+                             now=now)
