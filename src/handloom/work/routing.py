@@ -70,6 +70,15 @@ class RoutingProject:
     terms_required: bool = True
     score_review_below: float | None = None
     score_review_min_gold: int = 10
+    # Pay policy (read by handloom.labor.earnings.pay_policy when an answer is submitted,
+    # so the submission does not read the project a second time).
+    pay_model: str = "piece"
+    currency: str = "USD"
+    piece_rate_minor: int | None = None
+    hourly_rate_minor: int | None = None
+    piece_rates: dict[str, int] | None = None
+    pay_qualification_time: bool = True
+    pay_rejected_work: bool = True
 
 
 def load_project(conn: Connection, name: str) -> RoutingProject:
@@ -79,7 +88,9 @@ def load_project(conn: Connection, name: str) -> RoutingProject:
         "required_qualifications, instruction_version, review_threshold, max_overlap, "
         "qualification_size, qualification_pass, content_categories, exposure_limits, "
         "break_after_sensitive, break_minutes, interleave_after, terms_required, "
-        "score_review_below, score_review_min_gold FROM projects WHERE name = ?",
+        "score_review_below, score_review_min_gold, pay_model, currency, piece_rate_minor, "
+        "hourly_rate_minor, piece_rates, pay_qualification_time, pay_rejected_work "
+        "FROM projects WHERE name = ?",
         (name,))
     if row is None:
         raise NotFound(f"No project {name!r}.")
@@ -90,7 +101,10 @@ def load_project(conn: Connection, name: str) -> RoutingProject:
                           sql.load(row[15]) or {}, row[16], int(row[17] or 15), row[18],
                           terms_required=bool(row[19]),
                           score_review_below=None if row[20] is None else float(row[20]),
-                          score_review_min_gold=int(row[21]))
+                          score_review_min_gold=int(row[21]), pay_model=row[22],
+                          currency=row[23], piece_rate_minor=row[24], hourly_rate_minor=row[25],
+                          piece_rates=sql.load(row[26]), pay_qualification_time=bool(row[27]),
+                          pay_rejected_work=bool(row[28]))
 
 
 @dataclass(frozen=True)
