@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_helpers import start_live_server, stop_live_server
+from web_helpers import browser_sign_in, start_live_server, stop_live_server
 
 from factories import import_rows, make_project
 from handloom.disclose.privacy import pseudonym
@@ -87,13 +87,7 @@ def site(browser: Any, tmp_path: Path) -> Iterator[tuple[str, Any, int]]:
 
 
 def sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
-    assert "/login" not in page.url
+    browser_sign_in(page, base, username, PASSWORD)
 
 
 def test_the_worker_sees_their_own_figures(browser: Any, site: tuple[str, Any, int]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from web_helpers import start_live_server, stop_live_server
+from web_helpers import browser_sign_in, start_live_server, stop_live_server
 
 from factories import import_rows, make_project, text_items
 from handloom.labor import timekeeping
@@ -47,11 +47,7 @@ def site(browser: Any, tmp_path: Path) -> Iterator[tuple[str, Any, int]]:
 
 
 def sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    browser_sign_in(page, base, username, PASSWORD)
 
 
 def test_skip_sends_the_time_spent_on_the_item(browser: Any,

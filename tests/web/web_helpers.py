@@ -257,3 +257,15 @@ def signed_in_client(base: str, username: str, password: str,
                                             "csrf": csrf_of(form.text), "next": next_path})
         assert reply.status_code == 303, reply.text
         yield client
+
+
+def browser_sign_in(page: Any, base: str, username: str, password: str) -> None:
+    """Sign a Playwright page in through the login form and wait for the sign-in's own
+    navigation (``networkidle`` alone can be met by the login page before the POST)."""
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert "/login" not in page.url, f"signing in as {username} failed"
