@@ -381,6 +381,10 @@ class Client:
 
     # -- fair work: the worker's own page and managers' aggregates --
 
+    # -- disclosure: transparency report and exports --
+
+    # -- disclosure: statement, demographics, payouts --
+
 
 class AsyncClient:
     """Asynchronous client for the work loop (next, submit, skip), used by load tests."""

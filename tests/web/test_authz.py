@@ -200,6 +200,8 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         {"name": voice_consented(ctx)}, {}),
     ("GET", "/api/v1/me/consents"): no_args,
     # -- fair work: the worker's own page and managers' aggregates --
+    # -- disclosure: transparency report --
+    # -- disclosure: statement, demographics, payouts --
 }
 
 

@@ -166,6 +166,10 @@ projects = Table(
     Column("score_review_min_gold", Integer, nullable=False, default=10, server_default="10"),
     Column("data_retention", Text, nullable=False, default=""),
     Column("known_limitations", Text, nullable=False, default=""),
+    # What only a person can know, stated by the project for its disclosure records
+    # (assumptions, data collection, biases, social impact, maintenance, licence …) and the
+    # report's k; see disclose/statement.py (migration 0004).
+    Column("disclosure", JSON_OR_NULL, nullable=True),
     _ts("created_at"),
     _ts("opened_at", nullable=True),
 )
@@ -378,6 +382,8 @@ exposure_events = Table(
     Column("seconds", Float, nullable=False, default=0.0),
     _ts("at"),
 )
+# Reports and the manager's summary read a project's exposure (migration 0004).
+Index("ix_exposure_events_project_id", exposure_events.c.project_id)
 Index("ix_exposure_worker_day",
       exposure_events.c.worker_id, exposure_events.c.category, exposure_events.c.at)
 

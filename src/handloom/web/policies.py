@@ -65,6 +65,14 @@ POLICY: dict[str, frozenset[str]] = {
     "pay.approve": STAFF,
     # naming payees by the operator's reference in the payroll (on the ledger)
     "pay.reveal": STAFF,
+    # fair work: marking earned pay as paid out (payment timeliness in reports)
+    "pay.mark_paid": STAFF,
+    # disclosure: the transparency report (owners and auditors read it; managers too)
+    "report.read": frozenset({"owner", "manager", "auditor"}),
+    # disclosure: the project's stated facts (purpose, assumptions, biases, licence …)
+    "disclosure.edit": STAFF,
+    # disclosure: a worker's own self-reported demographics (always optional)
+    "demographics.own": frozenset({"worker"}),
 }
 
 

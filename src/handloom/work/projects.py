@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import Connection, func, select
 
 from handloom import ledger
+from handloom.disclose.statement import DisclosureSpec, disclosure_of
 from handloom.errors import Conflict, Invalid, NotFound
 from handloom.kinds.base import KindError, TaskKind, get_kind
 from handloom.store import schema
@@ -156,6 +157,8 @@ class ProjectSpec(BaseModel):
     pay: PaySpec = PaySpec()
     exposure: ExposureSpec = ExposureSpec()
     quality: QualitySpec = QualitySpec()
+    # Stated, not measured: what reports and Croissant files show as the project's word.
+    disclosure: DisclosureSpec = DisclosureSpec()
 
     @field_validator("downstream_use")
     @classmethod
@@ -257,7 +260,8 @@ def create_project(conn: Connection, spec: ProjectSpec, *, actor: str = "system"
             blur_sensitive=spec.exposure.blur_sensitive,
             support_resources=spec.exposure.support_resources,
             appeal_deadline_days=spec.appeal_deadline_days, data_retention=spec.data_retention,
-            known_limitations=spec.known_limitations, created_at=now,
+            known_limitations=spec.known_limitations, disclosure=spec.disclosure.model_dump(),
+            created_at=now,
             opened_at=now if spec.status == "open" else None,
         )
     )))
@@ -421,6 +425,7 @@ def describe_project(conn: Connection, project: Any) -> dict[str, Any]:
         "terms_required": project.terms_required,
         "data_retention": project.data_retention,
         "known_limitations": project.known_limitations,
+        "disclosure": disclosure_of(project).model_dump(),
         "quality": {"method": project.aggregation_method,
                     "review_below": project.review_threshold,
                     "max_overlap": project.max_overlap,
