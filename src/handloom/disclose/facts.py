@@ -24,8 +24,45 @@ Privacy is enforced here, once, so no renderer can get it wrong:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import math
+import statistics
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, func, select
+
+from handloom import ledger
+from handloom.errors import Invalid
+from handloom.labor import floors as floor_table
+from handloom.labor.earnings import collect, per_hour, worker_floor
+from handloom.labor.exposure import zone_of
+from handloom.store.db import as_utc, utcnow
+from handloom.store.schema import annotations as answers
+from handloom.store.schema import (
+    appeals,
+    consents,
+    exposure_events,
+    guideline_issues,
+    guideline_supports,
+    instruction_versions,
+    items,
+    ledger_events,
+    pay_adjustments,
+    pay_events,
+    qualification_results,
+    reviews,
+    vendors,
+    wellbeing_checkins,
+    worker_reviews,
+    workers,
+)
+from handloom.work.projects import from_minor_units, kind_of
+from handloom.work.quality import aggregate_project, project_agreement
 
 Number = int | float
 
@@ -285,7 +322,7 @@ class WellbeingFacts:
     categories: list[str]
     tagged_items: dict[str, int]
     blur: bool
-    limits: dict[str, dict[str, int]]  # category -> {"items_per_day": n, "minutes_per_day": n}
+    limits: dict[str, dict[str, int]]  # category -> {"daily_items": n, "daily_minutes": n}
     break_after_sensitive: int | None
     break_minutes: int
     interleave_after: int | None
@@ -371,3 +408,776 @@ def iter_cells(value: Any) -> list[Cell]:
         for v in value:
             found.extend(iter_cells(v))
     return found
+
+
+# ====================================================================== privacy primitives
+def cell(value: Any, workers: int | None, k: int) -> Cell:
+    """A figure describing *workers* distinct workers, suppressed below *k*. A figure that
+    describes no worker (``workers=None``) is published as is."""
+    if workers is not None and workers < k:
+        return Cell(None, None, True)
+    return Cell(value, workers)
+
+
+def _nice_step(span: float, target: int = 10) -> float:
+    if span <= 0:
+        return 1.0
+    raw = span / target
+    power = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 2.5, 5, 10):
+        if raw <= m * power:
+            return float(m * power)
+    return float(10 * power)
+
+
+def histogram(values: list[float], k: int, *, unit: str,
+              marks: list[tuple[str, float]] | None = None, target_bins: int = 10,
+              step: float | None = None) -> Histogram:
+    """One value per worker binned on round edges, adjacent bins merged until each holds at
+    least *k* workers (a leftover tail joins the last bin). Edges are round numbers, never a
+    worker's own value; below *k* workers nothing but the suppression is published."""
+    n = len(values)
+    if n < k:
+        return Histogram(unit, [], Cell(None, None, True), Cell(None, None, True),
+                         list(marks or []))
+    arr = np.asarray(values, dtype=np.float64)
+    lo_v, hi_v = float(arr.min()), float(arr.max())
+    width = step or _nice_step(hi_v - lo_v, target_bins)
+    start = math.floor(lo_v / width) * width
+    count = max(1, math.floor((hi_v - start) / width) + 1)
+    edges = [start + i * width for i in range(count + 1)]
+    idx = np.clip(np.floor((arr - start) / width).astype(np.int64), 0, count - 1)
+    counts = np.bincount(idx, minlength=count)
+    merged: list[Bin] = []
+    acc, acc_lo = 0, edges[0]
+    for i in range(count):
+        acc += int(counts[i])
+        if acc >= k:
+            merged.append(Bin(_round(acc_lo), _round(edges[i + 1]), acc))
+            acc, acc_lo = 0, edges[i + 1]
+    if acc:  # a tail of fewer than k joins the last full bin
+        last = merged.pop()
+        merged.append(Bin(last.lo, _round(edges[count]), last.count + acc))
+    q = np.percentile(arr, [25, 50, 75])
+    return Histogram(unit, merged, Cell(n, n), Cell([_round(float(x)) for x in q], n),
+                     list(marks or []))
+
+
+def _round(x: float) -> float:
+    return float(round(x, 4))
+
+
+def groups(members: dict[str, set[int]], k: int, *, other: str = "other") -> list[Group]:
+    """Named groups of workers with at least *k* each (largest first), the rest folded into
+    *other*, which is itself suppressed when still below *k*."""
+    shown: list[Group] = []
+    rest: set[int] = set()
+    for name, ids in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        if len(ids) >= k and name != other:
+            shown.append(Group(name, Cell(len(ids), len(ids))))
+        else:
+            rest |= ids
+    if rest:
+        shown.append(Group(other, cell(len(rest), len(rest), k)))
+    return shown
+
+
+# ====================================================================== gathering
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else as_utc(value).isoformat()
+
+
+def _median(values: list[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass
+class _Ctx:
+    conn: Connection
+    project: Any
+    kind: Any
+    k: int
+    now: datetime
+    workforce: set[int]  # workers with at least one answer in the project
+    worker_rows: dict[int, Any]
+    # item id -> published label answer (None: no label yet), method, confidence, counted n
+    labels: dict[int, tuple[Any, str, float | None, int]]
+    counted: list[Any]  # counted answers on non-gold, non-qualification items
+
+
+def published_labels(conn: Connection, project: Any
+                     ) -> dict[int, tuple[Any, str, float | None, int]]:
+    """Each item's published label, as exports publish it: the reviewer's decision if there
+    is one, else the project's aggregation method (posterior confidence), else the kind's
+    own aggregate. Value: (answer or None, method, confidence, counted answers)."""
+    kind = kind_of(project)
+    run = aggregate_project(conn, project, apply=False)
+    counted: dict[int, list[Any]] = {}
+    for r in conn.execute(
+            select(answers.c.item_id, answers.c.answer)
+            .where(answers.c.project_id == project.id,
+                   answers.c.review_status != "rejected")
+            .order_by(answers.c.id)):
+        counted.setdefault(int(r.item_id), []).append(r.answer)
+    out: dict[int, tuple[Any, str, float | None, int]] = {}
+    for item in conn.execute(select(items.c.id, items.c.final_answer)
+                             .where(items.c.project_id == project.id)):
+        given = counted.get(int(item.id), [])
+        result = run.results.get(int(item.id))
+        if item.final_answer is not None:
+            out[int(item.id)] = (item.final_answer, "adjudicated", 1.0, len(given))
+        elif result is not None:
+            out[int(item.id)] = (result[0], run.method, round(result[1], 6), len(given))
+        else:
+            agg = kind.aggregate(given)
+            out[int(item.id)] = (agg.answer, agg.method, round(agg.confidence, 6)
+                                 if agg.answer is not None else None, agg.n_answers)
+    return out
+
+
+def gather(conn: Connection, project: Any, *, k: int | None = None,
+           now: datetime | None = None) -> Facts:
+    """Read every figure a report or a dataset card publishes about *project*."""
+    from handloom.disclose.statement import report_k, stated
+
+    k = report_k(project, k)
+    now = now or utcnow()
+    kind = kind_of(project)
+    n_events, _ = ledger.head(conn)
+    last = conn.execute(select(ledger_events).order_by(ledger_events.c.seq.desc())
+                        .limit(1)).first()
+    project_events = conn.execute(select(func.count()).select_from(ledger_events).where(
+        ledger_events.c.project_id == project.id)).scalar_one()
+    anchor = Anchor(int(last.seq) if last else 0, last.hash if last else ledger.GENESIS,
+                    last.at if last else "", int(project_events))
+    workforce = {int(w) for w in conn.execute(
+        select(answers.c.worker_id).where(answers.c.project_id == project.id)
+        .distinct()).scalars()}
+    worker_rows = {int(r.id): r for r in conn.execute(
+        select(workers.c.id, workers.c.role_class, workers.c.jurisdiction,
+               workers.c.vendor_id, workers.c.demographics, workers.c.opt_outs,
+               workers.c.timezone)
+        .where(workers.c.id.in_(workforce)))} if workforce else {}
+    counted = conn.execute(
+        select(answers.c.id, answers.c.item_id, answers.c.worker_id,
+               answers.c.answer, answers.c.suggestion, answers.c.submitted_at)
+        .select_from(answers.join(items, items.c.id == answers.c.item_id))
+        .where(answers.c.project_id == project.id,
+               answers.c.review_status != "rejected",
+               items.c.is_gold.is_(False), items.c.is_qualification.is_(False))
+        .order_by(answers.c.id)).all()
+    ctx = _Ctx(conn, project, kind, k, now, workforce, worker_rows,
+               published_labels(conn, project), list(counted))
+    return Facts(
+        project=_project_info(ctx),
+        k=k,
+        generated_at=now.isoformat(),
+        anchor=anchor,
+        stated=stated(project),
+        dataset=_dataset(ctx),
+        workforce=_workforce(ctx),
+        pay=_pay(ctx),
+        instructions=_instructions(ctx),
+        quality=_quality(ctx),
+        wellbeing=_wellbeing(ctx),
+        voice=_voice(ctx),
+        assist=_assist(ctx),
+    )
+
+
+def _project_info(ctx: _Ctx) -> ProjectInfo:
+    p = ctx.project
+    labels = ctx.kind.config.model_dump().get("labels") or []
+    return ProjectInfo(
+        name=p.name, title=p.title, kind=p.kind, status=p.status,
+        created_at=_iso(p.created_at) or "", opened_at=_iso(p.opened_at),
+        aggregation_method=p.aggregation_method, overlap=p.overlap, max_overlap=p.max_overlap,
+        gold_rate=p.gold_rate, labels=[str(x) for x in labels],
+        content_categories=list(p.content_categories or []),
+        required_qualifications=list(p.required_qualifications or []))
+
+
+OPERATIONS: tuple[tuple[str, str], ...] = (
+    ("import", "items.imported"),
+    ("enrichment", "item.tagged"),
+    ("enrichment", "item.overlap_extended"),
+    ("cleaning", "annotation.rejected"),
+    ("cleaning", "annotation.restored"),
+    ("cleaning", "gold.corrected"),
+    ("review", "review.queued"),
+    ("review", "review.decided"),
+    ("aggregation", "quality.aggregated"),
+)
+
+
+def _dataset(ctx: _Ctx) -> DatasetFacts:
+    conn, pid = ctx.conn, ctx.project.id
+    rows = conn.execute(select(items.c.id, items.c.is_gold, items.c.is_qualification,
+                               items.c.sensitivity)
+                        .where(items.c.project_id == pid)).all()
+    plain = {int(r.id) for r in rows if not r.is_gold and not r.is_qualification}
+    per_item: dict[int, int] = {}
+    for a in ctx.counted:
+        per_item[int(a.item_id)] = per_item.get(int(a.item_id), 0) + 1
+    n_per = sorted(per_item.values())
+    rejected = conn.execute(select(func.count()).select_from(answers).where(
+        answers.c.project_id == pid, answers.c.review_status == "rejected")
+    ).scalar_one()
+    methods: dict[str, int] = {}
+    dist: dict[str, int] = {}
+    labeled = 0
+    for item_id, (answer, method, _conf, _n) in ctx.labels.items():
+        if item_id not in plain or answer is None:
+            continue
+        labeled += 1
+        methods[method] = methods.get(method, 0) + 1
+        summary = ctx.kind.summarize(answer)
+        dist[summary] = dist.get(summary, 0) + 1
+    sensitivity: dict[str, int] = {}
+    for r in rows:
+        for tag in r.sensitivity or []:
+            sensitivity[tag] = sensitivity.get(tag, 0) + 1
+    imports = []
+    for ev in conn.execute(select(ledger_events.c.at, ledger_events.c.body).where(
+            ledger_events.c.project_id == pid, ledger_events.c.event == "items.imported")
+            .order_by(ledger_events.c.seq)):
+        body = ev.body or {}
+        imports.append(ImportRecord(ev.at, str(body.get("source", "")),
+                                    int(body.get("items", 0)), int(body.get("gold", 0)),
+                                    str(body.get("sha256", ""))))
+    span = conn.execute(select(func.min(answers.c.submitted_at),
+                               func.max(answers.c.submitted_at), func.count())
+                        .where(answers.c.project_id == pid)).first()
+    operations = []
+    if span is not None and span[2]:
+        operations.append(Operation("annotation", "answers", int(span[2]), _iso(span[0]),
+                                    _iso(span[1])))
+    for name, event in OPERATIONS:
+        got = conn.execute(select(func.count(), func.min(ledger_events.c.at),
+                                  func.max(ledger_events.c.at))
+                           .where(ledger_events.c.project_id == pid,
+                                  ledger_events.c.event == event)).first()
+        if got is not None and got[0]:
+            operations.append(Operation(name, event, int(got[0]), got[1], got[2]))
+    operations.sort(key=lambda o: (o.first_at or "", o.event))
+    return DatasetFacts(
+        items=len(rows), gold_items=sum(1 for r in rows if r.is_gold),
+        qualification_items=sum(1 for r in rows if r.is_qualification),
+        answered_items=len(per_item), labeled_items=labeled, answers=len(ctx.counted),
+        rejected_answers=int(rejected),
+        answers_per_item=({"min": float(n_per[0]), "median": float(statistics.median(n_per)),
+                           "mean": round(sum(n_per) / len(n_per), 3), "max": float(n_per[-1])}
+                          if n_per else {}),
+        label_methods=dict(sorted(methods.items())),
+        label_distribution=sorted(dist.items(), key=lambda kv: (-kv[1], kv[0]))[:30],
+        sensitivity=dict(sorted(sensitivity.items())),
+        first_import_at=imports[0].at if imports else None,
+        last_import_at=imports[-1].at if imports else None,
+        first_answer_at=_iso(span[0]) if span is not None else None,
+        last_answer_at=_iso(span[1]) if span is not None else None,
+        imports=imports, operations=operations)
+
+
+def _workforce(ctx: _Ctx) -> WorkforceFacts:
+    conn, k, wf = ctx.conn, ctx.k, ctx.workforce
+    roles: dict[str, set[int]] = {}
+    places: dict[str, set[int]] = {}
+    by_vendor: dict[int | None, set[int]] = {}
+    for wid, r in ctx.worker_rows.items():
+        roles.setdefault(r.role_class, set()).add(wid)
+        places.setdefault((r.jurisdiction or "not recorded").upper()
+                          if r.jurisdiction else "not recorded", set()).add(wid)
+        by_vendor.setdefault(r.vendor_id, set()).add(wid)
+    vendor_rows = {int(v.id): v for v in conn.execute(select(vendors))}
+
+    def chain(vid: int) -> list[str]:
+        names, seen, cur = [], set(), vid
+        while cur is not None and cur in vendor_rows and cur not in seen:
+            seen.add(cur)
+            names.append(vendor_rows[cur].name)
+            cur = vendor_rows[cur].parent_id
+        return names
+
+    vrows: list[VendorRow] = []
+    rest: set[int] = set()
+    for vid, ids in sorted(by_vendor.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))):
+        if len(ids) >= k:
+            names = chain(vid) if vid is not None else []
+            vrows.append(VendorRow(names[0] if names else "direct", names,
+                                   Cell(len(ids), len(ids))))
+        else:
+            rest |= ids
+    if rest:
+        vrows.append(VendorRow("other", [], cell(len(rest), len(rest), k)))
+    consented = {int(w) for w in conn.execute(
+        select(consents.c.worker_id).where(consents.c.project_id == ctx.project.id,
+                                           consents.c.withdrawn_at.is_(None))
+        .distinct()).scalars()}
+    quals = conn.execute(select(qualification_results.c.worker_id,
+                                qualification_results.c.passed)
+                         .where(qualification_results.c.project_id == ctx.project.id)).all()
+    taken = {int(q.worker_id) for q in quals}
+    passed = {int(q.worker_id) for q in quals if q.passed}
+    fields: dict[str, dict[str, set[int]]] = {}
+    given: dict[str, set[int]] = {}
+    anyone: set[int] = set()
+    for wid, r in ctx.worker_rows.items():
+        for name, value in (r.demographics or {}).items():
+            if value is None or value == "":
+                continue
+            anyone.add(wid)
+            given.setdefault(name, set()).add(wid)
+            fields.setdefault(name, {}).setdefault(str(value), set()).add(wid)
+    demo = [DemographicField(name, cell(len(given[name]), len(given[name]), k),
+                             groups(values, k) if len(given[name]) >= k else [])
+            for name, values in sorted(fields.items())]
+    return WorkforceFacts(
+        workers=cell(len(wf), len(wf), k),
+        consented=cell(len(consented), len(consented), k),
+        role_classes=groups(roles, k), vendors=vrows,
+        max_vendor_layers=max((len(v.chain) for v in vrows), default=0),
+        jurisdictions=groups(places, k),
+        qualification_size=int(ctx.project.qualification_size),
+        qualification_pass=float(ctx.project.qualification_pass),
+        qualification_taken=cell(len(taken), len(taken), k),
+        qualification_passed=cell(len(passed), len(passed), k),
+        demographics=demo, demographics_given=cell(len(anyone), len(anyone), k))
+
+
+def _units(minor: float, currency: str) -> float:
+    return float(Decimal(from_minor_units(int(round(minor)), currency)))
+
+
+def _pay(ctx: _Ctx) -> PayFacts:
+    conn, k, p = ctx.conn, ctx.k, ctx.project
+    cur = p.currency
+    figures = collect(conn, project_id=p.id)
+    jurisdiction_of = {int(r.id): r.jurisdiction for r in conn.execute(
+        select(workers.c.id, workers.c.jurisdiction).where(
+            workers.c.id.in_({w for _, w in figures})))} if figures else {}
+    floors_used: dict[str, Any] = {}
+    per_worker: list[tuple[int, float, int | None, str]] = []  # wid, hourly, floor, key
+    for (_pid, wid), f in figures.items():
+        hourly = per_hour(f.total, f.active_seconds)
+        if hourly is None:
+            continue
+        floor = worker_floor(conn, p, jurisdiction_of.get(wid))
+        key = floor.jurisdiction if floor is not None else "no floor"
+        if floor is not None:
+            floors_used[floor.jurisdiction] = floor
+        per_worker.append((wid, hourly, floor.hourly_minor if floor else None, key))
+    marks = sorted({(f"floor {j}", _units(fl.hourly_minor, cur))
+                    for j, fl in floors_used.items()}, key=lambda m: m[1])
+    dist = histogram([_units(h, cur) for _, h, _, _ in per_worker], k, unit=f"{cur}/h",
+                     marks=marks)
+    with_floor = [(w, h, fl) for w, h, fl, _ in per_worker if fl is not None]
+    at_or_above = [w for w, h, fl in with_floor if fl is not None and h >= fl]
+    members: dict[str, set[int]] = {}
+    for w, _, _, key in per_worker:
+        members.setdefault(key, set()).add(w)
+    by_j: list[PayGroup] = []
+    rest: list[tuple[int, float, int | None, str]] = []
+    for key, ids in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        rows = [r for r in per_worker if r[0] in ids]
+        if len(ids) >= k and key != "no floor":
+            floor = floors_used[key]
+            ok = sum(1 for r in rows if r[2] is not None and r[1] >= r[2])
+            by_j.append(PayGroup(key, from_minor_units(floor.hourly_minor, cur),
+                                 Cell(len(ids), len(ids)), Cell(_share(ok, len(ids)), len(ids)),
+                                 Cell(from_minor_units(int(round(statistics.median(
+                                     r[1] for r in rows))), cur), len(ids))))
+        else:
+            rest.extend(rows)
+    if rest:
+        n = len({r[0] for r in rest})
+        floored = [r for r in rest if r[2] is not None]
+        ok = sum(1 for r in floored if r[2] is not None and r[1] >= r[2])
+        by_j.append(PayGroup("other", None, cell(n, n, k),
+                             cell(_share(ok, len(floored)), n, k) if floored
+                             else cell(None, n, k),
+                             cell(from_minor_units(int(round(statistics.median(
+                                 r[1] for r in rest))), cur), n, k)))
+    amounts: dict[str, int] = {}
+    amount_workers: dict[str, set[int]] = {}
+    paid_t: dict[str, tuple[Fraction, set[int]]] = {}
+    unpaid_t: dict[str, tuple[Fraction, set[int]]] = {}
+    for (_pid, wid), f in figures.items():
+        for kind_name, amount in f.amounts.items():
+            if amount:
+                amounts[kind_name] = amounts.get(kind_name, 0) + amount
+                amount_workers.setdefault(kind_name, set()).add(wid)
+        for reason, secs in f.paid.items():
+            if secs:
+                s, ws = paid_t.get(reason, (Fraction(0), set()))
+                paid_t[reason] = (s + secs, ws | {wid})
+        for reason, secs in f.unpaid.items():
+            if secs:
+                s, ws = unpaid_t.get(reason, (Fraction(0), set()))
+                unpaid_t[reason] = (s + secs, ws | {wid})
+    payees = {w for _, w in figures}
+    total = sum(f.total for f in figures.values())
+    adj = conn.execute(select(pay_adjustments.c.status, pay_adjustments.c.worker_id,
+                              pay_adjustments.c.amount_minor)
+                       .where(pay_adjustments.c.project_id == p.id)).all()
+    approved = [a for a in adj if a.status == "approved"]
+    pending = [a for a in adj if a.status == "proposed"]
+    approved_w = {int(a.worker_id) for a in approved}
+    pending_w = {int(a.worker_id) for a in pending}
+    events = conn.execute(select(pay_events.c.worker_id, pay_events.c.amount_minor,
+                                 pay_events.c.created_at, pay_events.c.paid_at)
+                          .where(pay_events.c.project_id == p.id)).all()
+    positive = [e for e in events if e.amount_minor > 0]
+    paid_events = [e for e in positive if e.paid_at is not None]
+    paid_w = {int(e.worker_id) for e in paid_events}
+    days = sorted((as_utc(e.paid_at) - as_utc(e.created_at)).total_seconds() / 86400
+                  for e in paid_events)
+    timing = ({"median": round(float(statistics.median(days)), 2),
+               "p90": round(float(np.percentile(days, 90)), 2)} if days else None)
+    positive_w = {int(e.worker_id) for e in positive}
+    return PayFacts(
+        currency=cur, pay_model=p.pay_model,
+        piece_rate=(from_minor_units(p.piece_rate_minor, cur)
+                    if p.piece_rate_minor is not None else None),
+        hourly_rate=(from_minor_units(p.hourly_rate_minor, cur)
+                     if p.hourly_rate_minor is not None else None),
+        pay_qualification_time=bool(p.pay_qualification_time),
+        pay_rejected_work=bool(p.pay_rejected_work),
+        floors=[FloorRow(f.jurisdiction, f.currency, from_minor_units(f.hourly_minor, f.currency),
+                         f.hourly_minor, f.source, str(f.effective_date), bool(f.is_example))
+                for f in sorted(_project_floors(conn, p), key=lambda f: f.jurisdiction)],
+        effective_hourly=dist, by_jurisdiction=by_j,
+        at_or_above_floor=cell(_share(len(at_or_above), len(with_floor)), len(with_floor), k),
+        workers_without_floor=cell(len(per_worker) - len(with_floor),
+                                   len(per_worker) - len(with_floor), k)
+        if len(per_worker) - len(with_floor) else Cell(0, 0),
+        total_paid=cell(from_minor_units(total, cur), len(payees), k),
+        amounts={kn: cell(from_minor_units(v, cur), len(amount_workers[kn]), k)
+                 for kn, v in sorted(amounts.items())},
+        paid_hours={r: cell(round(float(s) / 3600, 3), len(ws), k)
+                    for r, (s, ws) in sorted(paid_t.items())},
+        unpaid_hours={r: cell(round(float(s) / 3600, 3), len(ws), k)
+                      for r, (s, ws) in sorted(unpaid_t.items())},
+        top_ups_approved=cell(len(approved), len(approved_w), k) if approved else Cell(0, 0),
+        top_ups_amount=(cell(from_minor_units(sum(a.amount_minor for a in approved), cur),
+                             len(approved_w), k) if approved
+                        else Cell(from_minor_units(0, cur), 0)),
+        top_ups_pending=cell(len(pending), len(pending_w), k) if pending else Cell(0, 0),
+        paid_share=cell(_share(sum(e.amount_minor for e in paid_events),
+                               sum(e.amount_minor for e in positive)), len(positive_w), k)
+        if positive else Cell(None, 0),
+        days_to_payment=cell(timing, len(paid_w), k) if paid_events else Cell(None, 0))
+
+
+def _project_floors(conn: Connection, project: Any) -> list[Any]:
+    """The floors the project's pay is held to: its recruiting jurisdictions' and its
+    workers' own, in the project's currency (latest in force)."""
+    wanted = {j.upper() for j in (project.recruit_jurisdictions or [])}
+    found = floor_table.floors_for(conn, sorted(wanted), project.currency)
+    return [f for f in found.values() if f is not None]
+
+
+def _instructions(ctx: _Ctx) -> InstructionFacts:
+    conn, k, pid = ctx.conn, ctx.k, ctx.project.id
+    per_version: dict[int, int] = dict(conn.execute(
+        select(answers.c.instruction_version, func.count())
+        .where(answers.c.project_id == pid)
+        .group_by(answers.c.instruction_version)).all())
+    issues = conn.execute(select(guideline_issues.c.id, guideline_issues.c.kind,
+                                 guideline_issues.c.created_at, guideline_issues.c.status,
+                                 guideline_issues.c.resolved_in_version,
+                                 guideline_issues.c.worker_id)
+                          .where(guideline_issues.c.project_id == pid)).all()
+    backers: dict[int, set[int]] = {}
+    for s in conn.execute(select(guideline_supports.c.issue_id, guideline_supports.c.worker_id)
+                          .where(guideline_supports.c.issue_id.in_([i.id for i in issues]))):
+        backers.setdefault(int(s.issue_id), set()).add(int(s.worker_id))
+    for i in issues:
+        if i.worker_id is not None:
+            backers.setdefault(int(i.id), set()).add(int(i.worker_id))
+    versions = []
+    for v in conn.execute(select(instruction_versions).where(
+            instruction_versions.c.project_id == pid).order_by(instruction_versions.c.version)):
+        answered = [i for i in issues if i.resolved_in_version == v.version]
+        refs = [FlagRef(int(i.id), i.kind, _iso(i.created_at) or "",
+                        cell(len(backers.get(int(i.id), set())),
+                             len(backers.get(int(i.id), set())), k))
+                for i in sorted(answered, key=lambda i: i.id)]
+        versions.append(VersionRow(
+            int(v.version), _iso(v.created_at) or "", v.change_note or "",
+            hashlib.sha256(v.text.encode()).hexdigest(), len(v.text.split()),
+            int(per_version.get(v.version, 0)), refs))
+    raisers = {int(i.worker_id) for i in issues if i.worker_id is not None}
+    answered_i = [i for i in issues if i.status == "answered"]
+    open_i = [i for i in issues if i.status != "answered"]
+
+    def raised_by(rows: list[Any]) -> int:
+        return len({int(r.worker_id) for r in rows if r.worker_id is not None})
+
+    return InstructionFacts(
+        versions=versions,
+        flags_raised=cell(len(issues), len(raisers), k) if issues else Cell(0, 0),
+        flags_answered=(cell(len(answered_i), raised_by(answered_i), k) if answered_i
+                        else Cell(0, 0)),
+        flags_open=cell(len(open_i), raised_by(open_i), k) if open_i else Cell(0, 0))
+
+
+def _same(kind: Any, a: Any, b: Any) -> bool:
+    return bool(kind.answer_key(a) == kind.answer_key(b))
+
+
+def _quality(ctx: _Ctx) -> QualityFacts:
+    conn, k, p, kind = ctx.conn, ctx.k, ctx.project, ctx.kind
+    agreement_row = None
+    try:
+        res = project_agreement(conn, p, metric="alpha", ci=True, n_boot=500)
+    except Invalid:
+        res = None
+    if res is not None and res.n_items and not math.isnan(res.value):
+        agreement_row = AgreementRow(
+            "alpha", cell(round(res.value, 4), res.n_workers, k),
+            cell(None if res.low is None else round(res.low, 4), res.n_workers, k),
+            cell(None if res.high is None else round(res.high, 4), res.n_workers, k),
+            res.n_items)
+    gold: dict[int, list[bool]] = {}
+    for r in conn.execute(select(answers.c.worker_id, answers.c.gold_correct)
+                          .where(answers.c.project_id == p.id,
+                                 answers.c.is_gold.is_(True),
+                                 answers.c.gold_correct.isnot(None))):
+        gold.setdefault(int(r.worker_id), []).append(bool(r.gold_correct))
+    accuracy = [sum(v) / len(v) for v in gold.values()]
+    n_gold = sum(len(v) for v in gold.values())
+    adjudicated = conn.execute(select(func.count()).select_from(items).where(
+        items.c.project_id == p.id, items.c.final_answer.isnot(None))).scalar_one()
+    decisions = conn.execute(select(func.count()).select_from(reviews).where(
+        reviews.c.project_id == p.id)).scalar_one()
+    queued = conn.execute(select(func.count()).select_from(ledger_events).where(
+        ledger_events.c.project_id == p.id, ledger_events.c.event == "review.queued")
+    ).scalar_one()
+    # DA3: individual answers against the published label
+    match = 0
+    compared = 0
+    keys_by_item: dict[int, set[Any]] = {}
+    workers_by_item: dict[int, set[int]] = {}
+    slice_stats: dict[tuple[str, str], list[Any]] = {}  # (dim, name) -> [items, ans, match, ws]
+
+    def bump(dim: str, name: str, item_id: int, wid: int, ok: bool) -> None:
+        s = slice_stats.setdefault((dim, name), [set(), 0, 0, set()])
+        s[0].add(item_id)
+        s[1] += 1
+        s[2] += int(ok)
+        s[3].add(wid)
+
+    sensitivity = dict(conn.execute(select(items.c.id, items.c.sensitivity).where(
+        items.c.project_id == p.id)).all())
+    for a in ctx.counted:
+        item_id, wid = int(a.item_id), int(a.worker_id)
+        keys_by_item.setdefault(item_id, set()).add(kind.answer_key(a.answer))
+        workers_by_item.setdefault(item_id, set()).add(wid)
+        label = ctx.labels.get(item_id)
+        if label is None or label[0] is None:
+            continue
+        ok = _same(kind, a.answer, label[0])
+        compared += 1
+        match += int(ok)
+        bump("label", kind.summarize(label[0]), item_id, wid, ok)
+        for tag in sensitivity.get(item_id) or []:
+            bump("sensitivity", str(tag), item_id, wid, ok)
+        demo = (ctx.worker_rows[wid].demographics or {}) if wid in ctx.worker_rows else {}
+        for field_name, value in demo.items():
+            if value not in (None, ""):
+                bump(field_name, str(value), item_id, wid, ok)
+    answered_workers = {int(a.worker_id) for a in ctx.counted}
+    by_category: list[SliceRow] = []
+    by_group: list[SliceRow] = []
+    for (dim, name), (its, n_ans, n_match, ws) in sorted(slice_stats.items()):
+        if dim in ("label", "sensitivity"):
+            by_category.append(SliceRow(dim, name, len(its), n_ans,
+                                        cell(_share(n_match, n_ans), len(ws), k)))
+        elif len(ws) >= k:  # a demographic group below k is not published at all
+            by_group.append(SliceRow(dim, name, len(its), n_ans,
+                                     Cell(_share(n_match, n_ans), len(ws))))
+    confidences = [c for item_id, (ans, _m, c, _n) in ctx.labels.items()
+                   if ans is not None and c is not None and item_id in keys_by_item]
+    return QualityFacts(
+        method=p.aggregation_method, agreement=agreement_row,
+        gold_answers=cell(n_gold, len(gold), k) if gold else Cell(0, 0),
+        gold_accuracy=histogram(accuracy, k, unit="share", step=0.1),
+        adjudicated_items=int(adjudicated), review_decisions=int(decisions),
+        items_sent_to_review=int(queued),
+        match_share=cell(_share(match, compared), len(answered_workers), k),
+        unanimous_items=sum(1 for i, ks in keys_by_item.items()
+                            if len(ks) == 1 and len(workers_by_item[i]) > 1),
+        contested_items=sum(1 for ks in keys_by_item.values() if len(ks) > 1),
+        mean_confidence=(round(sum(confidences) / len(confidences), 4)
+                         if confidences else None),
+        by_category=by_category, by_group=by_group,
+        soft_labels_published=True, individual_answers_published=True)
+
+
+def _wellbeing(ctx: _Ctx) -> WellbeingFacts:
+    conn, k, p = ctx.conn, ctx.k, ctx.project
+    tagged: dict[str, int] = {}
+    for (tags,) in conn.execute(select(items.c.sensitivity).where(items.c.project_id == p.id)):
+        for tag in tags or []:
+            tagged[tag] = tagged.get(tag, 0) + 1
+    events = conn.execute(select(exposure_events.c.worker_id, exposure_events.c.category,
+                                 exposure_events.c.seconds, exposure_events.c.at)
+                          .where(exposure_events.c.project_id == p.id)).all()
+    seen: dict[int, int] = dict.fromkeys(ctx.workforce, 0)
+    minutes: dict[int, float] = dict.fromkeys(ctx.workforce, 0.0)
+    for e in events:
+        seen[int(e.worker_id)] = seen.get(int(e.worker_id), 0) + 1
+        minutes[int(e.worker_id)] = minutes.get(int(e.worker_id), 0.0) + float(e.seconds) / 60
+    limits = {c: {kk: int(v) for kk, v in (lim or {}).items() if v is not None}
+              for c, lim in (p.exposure_limits or {}).items()}
+    zones = {wid: zone_of(r.timezone) for wid, r in ctx.worker_rows.items()}
+    per_day: dict[tuple[int, str, str], list[float]] = {}
+    for e in events:
+        wid = int(e.worker_id)
+        day = as_utc(e.at).astimezone(zones.get(wid) or zone_of(None)).date().isoformat()
+        s = per_day.setdefault((wid, e.category, day), [0, 0.0])
+        s[0] += 1
+        s[1] += float(e.seconds) / 60
+    hit_days = set()
+    for (wid, category, day), (n_items, mins) in per_day.items():
+        lim = limits.get(category) or {}
+        if (("daily_items" in lim and n_items >= lim["daily_items"])
+                or ("daily_minutes" in lim and mins >= lim["daily_minutes"])):
+            hit_days.add((wid, day))
+    hit_workers = {w for w, _ in hit_days}
+    opted: dict[str, set[int]] = {}
+    for wid, r in ctx.worker_rows.items():
+        for c in r.opt_outs or []:
+            if c in (p.content_categories or []):
+                opted.setdefault(c, set()).add(wid)
+    checks = conn.execute(select(wellbeing_checkins.c.worker_id, wellbeing_checkins.c.trigger,
+                                 wellbeing_checkins.c.shared)
+                          .where(wellbeing_checkins.c.project_id == p.id)).all()
+    by_trigger: dict[str, tuple[int, set[int]]] = {}
+    for c in checks:
+        n, ws = by_trigger.get(c.trigger, (0, set()))
+        by_trigger[c.trigger] = (n + 1, ws | {int(c.worker_id)})
+    shared = [c for c in checks if c.shared]
+    opt_groups = [Group(c, cell(len(ws), len(ws), k))
+                  for c, ws in sorted(opted.items())]
+    return WellbeingFacts(
+        categories=list(p.content_categories or []), tagged_items=dict(sorted(tagged.items())),
+        blur=bool(p.blur_sensitive), limits=limits,
+        break_after_sensitive=p.break_after_sensitive, break_minutes=int(p.break_minutes),
+        interleave_after=p.interleave_after,
+        exposure_items=histogram([float(v) for v in seen.values()], k, unit="items"),
+        exposure_minutes=histogram([round(v, 2) for v in minutes.values()], k, unit="minutes"),
+        limit_days=cell(len(hit_days), len(hit_workers), k) if hit_days else Cell(0, 0),
+        opt_outs=opt_groups,
+        checkins=(cell(len(checks), len({int(c.worker_id) for c in checks}), k) if checks
+                  else Cell(0, 0)),
+        checkins_by_trigger={t: cell(n, len(ws), k) for t, (n, ws) in sorted(by_trigger.items())},
+        checkins_shared=(cell(len(shared), len({int(c.worker_id) for c in shared}), k)
+                         if shared else Cell(0, 0)),
+        support_resources=p.support_resources or "")
+
+
+def _days(a: datetime | None, b: datetime | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return (as_utc(b) - as_utc(a)).total_seconds() / 86400
+
+
+def _voice(ctx: _Ctx) -> VoiceFacts:
+    conn, k, p, now = ctx.conn, ctx.k, ctx.project, ctx.now
+    rows = conn.execute(select(appeals.c.worker_id, appeals.c.subject_type, appeals.c.status,
+                               appeals.c.created_at, appeals.c.due_at, appeals.c.decided_at)
+                        .where(appeals.c.project_id == p.id)).all()
+    by_type: dict[str, list[Any]] = {}
+    for r in rows:
+        by_type.setdefault(r.subject_type, []).append(r)
+
+    def count_cell(rs: list[Any]) -> Cell:
+        if not rs:
+            return Cell(0, 0)
+        return cell(len(rs), len({int(r.worker_id) for r in rs}), k)
+
+    def upheld(rs: list[Any]) -> Cell:
+        decided = [r for r in rs if r.status in ("upheld", "denied")]
+        ws = len({int(r.worker_id) for r in decided})
+        if not decided:
+            return Cell(None, 0)
+        return cell(_share(sum(1 for r in decided if r.status == "upheld"), len(decided)), ws, k)
+
+    def median_days(rs: list[Any]) -> Cell:
+        values = [d for d in (_days(r.created_at, r.decided_at) for r in rs) if d is not None]
+        if not values:
+            return Cell(None, 0)
+        ws = len({int(r.worker_id) for r in rs if r.decided_at is not None})
+        return cell(round(float(statistics.median(values)), 2), ws, k)
+
+    table = [AppealRow(t, count_cell(rs), upheld(rs),
+                       count_cell([r for r in rs if r.status == "open"]), median_days(rs))
+             for t, rs in sorted(by_type.items())]
+    overdue = [r for r in rows if r.status == "open" and as_utc(r.due_at) < now]
+    revs = conn.execute(select(worker_reviews.c.worker_id, worker_reviews.c.status)
+                        .where(worker_reviews.c.project_id == p.id)).all()
+
+    def review_cell(statuses: tuple[str, ...] | None) -> Cell:
+        rs = [r for r in revs if statuses is None or r.status in statuses]
+        if not rs:
+            return Cell(0, 0)
+        return cell(len(rs), len({int(r.worker_id) for r in rs}), k)
+
+    answered_at = {int((ev.body or {}).get("issue", 0)): ev.at for ev in conn.execute(
+        select(ledger_events.c.at, ledger_events.c.body).where(
+            ledger_events.c.project_id == p.id, ledger_events.c.event == "guideline.answered"))}
+    flag_rows = conn.execute(select(guideline_issues.c.id, guideline_issues.c.created_at,
+                                    guideline_issues.c.worker_id)
+                             .where(guideline_issues.c.project_id == p.id)).all()
+    waits = []
+    wait_workers = set()
+    for f in flag_rows:
+        at = answered_at.get(int(f.id))
+        if at is not None:
+            waits.append(_days(f.created_at, datetime.fromisoformat(at)) or 0.0)
+            if f.worker_id is not None:
+                wait_workers.add(int(f.worker_id))
+    return VoiceFacts(
+        appeals=table, appeals_total=count_cell(list(rows)), appeals_upheld_share=upheld(
+            list(rows)),
+        appeals_overdue=count_cell(overdue),
+        reviews_opened=review_cell(None), reviews_kept=review_cell(("kept",)),
+        reviews_removed=review_cell(("removed",)),
+        reviews_reinstated=review_cell(("reinstated",)),
+        flags_median_days_to_answer=(cell(round(float(statistics.median(waits)), 2),
+                                          len(wait_workers), k) if waits else Cell(None, 0)))
+
+
+def _assist(ctx: _Ctx) -> AssistFacts:
+    k, kind = ctx.k, ctx.kind
+    shown = [a for a in ctx.counted if a.suggestion is not None]
+    overridden = []
+    models: set[str] = set()
+    for a in shown:
+        s = a.suggestion if isinstance(a.suggestion, dict) else {}
+        proposed = s.get("answer", s) if isinstance(s.get("answer", s), dict) else None
+        if proposed is None or not _same(kind, a.answer, proposed):
+            overridden.append(a)
+        model = s.get("model")
+        if isinstance(model, str) and model.strip():
+            models.add(model.strip()[:120])
+    shown_w = {int(a.worker_id) for a in shown}
+    answered = {int(a.item_id) for a in ctx.counted}
+    model_only = [i for i, (ans, _m, _c, n) in ctx.labels.items()
+                  if ans is not None and n == 0 and i not in answered]
+    adjudicated = ctx.conn.execute(select(items.c.id).where(
+        items.c.project_id == ctx.project.id, items.c.final_answer.isnot(None))).scalars()
+    audited = set(int(i) for i in adjudicated) & set(model_only)
+    return AssistFacts(
+        answers=len(ctx.counted),
+        with_suggestion=(cell(_share(len(shown), len(ctx.counted)), len(shown_w), k)
+                         if shown else Cell(0.0 if ctx.counted else None, 0)),
+        override_rate=(cell(_share(len(overridden), len(shown)), len(shown_w), k) if shown
+                       else Cell(None, 0)),
+        models=sorted(models), model_only_labels=len(model_only),
+        model_only_audited=len(audited))
