@@ -137,19 +137,22 @@ def test_workforce_matches_the_tables(scripted: Scripted, store: Store) -> None:
     assert f.workforce.workers == Cell(len(answered), len(answered))
     published = {g.name: g.workers for g in f.workforce.jurisdictions}
     assert published["US"].value == places["US"] == 6
-    assert published["KE"].value == places["KE"] == 5
-    assert "GB" not in published  # two workers: folded into other, which is suppressed
-    assert published["other"].suppressed and published["other"].value is None
+    # GB (2) is below k; folding it alone into "other" would let anyone recover it as the
+    # total minus the published groups, so the next smallest group (KE, 5) goes with it.
+    assert "GB" not in published and "KE" not in published
+    assert published["other"].value == places["KE"] + places["GB"] == 7
     vendors = {v.name: v for v in f.workforce.vendors}
     assert vendors["Acme Labelling"].chain == ["Acme Labelling", "Parent Sourcing Co"]
     assert vendors["Acme Labelling"].workers.value == 6
     assert f.workforce.max_vendor_layers == 2
     assert vendors["direct"].workers.value == 7  # five Kenyan and two British workers
     roles = {g.name: g.workers.value for g in f.workforce.role_classes}
-    assert roles["vendor"] == 6 and roles["crowd"] == 5 and roles["other"] is None
+    assert roles == {"vendor": 6, "other": 7}  # crowd (5) joins expert (2) in "other"
     age = {d.name: d for d in f.workforce.demographics}["age_band"]
     assert age.given.value == 8
-    assert [(g.name, g.workers.value) for g in age.values] == [("25-34", 6), ("other", None)]
+    # "65+" (2) and the five who did not say are folded together; neither is shown alone
+    assert [(g.name, g.workers.value) for g in age.values] == [
+        ("25-34", 6), ("other or not given", 7)]
 
 
 def test_pay_matches_the_tables(scripted: Scripted, store: Store) -> None:
@@ -181,7 +184,8 @@ def test_pay_matches_the_tables(scripted: Scripted, store: Store) -> None:
     us = [w for w in hourly if place[w] == "US"]
     assert groups["US"].workers.value == len(us) == 6
     assert groups["US"].floor == "7.25"
-    assert groups["other"].workers.suppressed  # the two British workers
+    assert "KE" not in groups and "GB" not in groups  # GB (2) is folded, with KE (5)
+    assert groups["other"].workers.value == 7 and groups["other"].floor is None
     with store.read() as conn:
         appeal_secs = sum(conn.execute(select(time_entries.c.seconds).where(
             time_entries.c.reason == "appeal")).scalars())
@@ -279,6 +283,22 @@ def _assert_k(f: facts.Facts, k: int) -> None:
             assert c.value is None and c.workers is None
         elif c.workers is not None:
             assert c.workers == 0 or c.workers >= k, c
+
+
+@pytest.mark.parametrize("rows", [
+    {"a": {1, 2, 3, 4, 5, 6}, "b": {7, 8, 9, 10, 11}, "c": {12}},
+    {"a": set(range(20)), "b": {20, 21}, "c": {22, 23}, "d": set(range(24, 30))},
+    {"a": {1, 2}, "b": {3}},
+])
+def test_no_suppressed_group_is_recoverable_by_subtraction(rows: dict[str, set[int]]) -> None:
+    hidden = facts.protect(rows, K)
+    shown = {n for n in rows if n not in hidden}
+    assert all(len(rows[n]) >= K for n in shown)
+    covered = set().union(*(rows[n] for n in hidden)) if hidden else set()
+    everyone = set().union(*rows.values())
+    # total minus the shown groups is the suppressed union: it is empty, at least k, or the
+    # whole table is below k (and its total is suppressed by its own cell)
+    assert not covered or len(covered) >= K or len(everyone) < K
 
 
 # ---------------------------------------------------------------- properties

@@ -467,19 +467,59 @@ def _round(x: float) -> float:
     return float(round(x, 4))
 
 
-def groups(members: dict[str, set[int]], k: int, *, other: str = "other") -> list[Group]:
-    """Named groups of workers with at least *k* each (largest first), the rest folded into
-    *other*, which is itself suppressed when still below *k*."""
-    shown: list[Group] = []
+def protect(rows: dict[str, set[int]], k: int, *, never_shown: frozenset[str] = frozenset()
+            ) -> set[str]:
+    """The rows of a table to suppress so that no published figure describes fewer than *k*
+    workers, not even by subtraction: every row below *k* (primary suppression), then, while
+    the suppressed rows together describe fewer than *k* workers, the smallest remaining row
+    too (secondary suppression), so that a total minus the published rows never recovers a
+    small group. Rows in *never_shown* (e.g. "not given") take part but are never shown."""
+    hidden = {name for name, ids in rows.items() if len(ids) < k or name in never_shown}
+
+    def union() -> set[int]:
+        out: set[int] = set()
+        for name in hidden:
+            out |= rows[name]
+        return out
+
+    covered = union()
+    while covered and len(covered) < k:
+        rest = sorted((n for n in rows if n not in hidden), key=lambda n: (len(rows[n]), n))
+        if not rest:
+            break
+        hidden.add(rest[0])
+        covered = union()
+    return hidden
+
+
+def partition(members: dict[str, set[int]], k: int, *, other: str = "other",
+              never_shown: frozenset[str] = frozenset()) -> list[tuple[str, set[int]]]:
+    """Disjoint named groups of workers with at least *k* each (largest first), the
+    suppressed ones (see :func:`protect`) folded into *other* (listed last)."""
+    hidden = protect(members, k, never_shown=never_shown | {other})
+    shown = [(name, ids) for name, ids in members.items() if name not in hidden]
+    shown.sort(key=lambda kv: (-len(kv[1]), kv[0]))
     rest: set[int] = set()
-    for name, ids in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        if len(ids) >= k and name != other:
-            shown.append(Group(name, Cell(len(ids), len(ids))))
-        else:
-            rest |= ids
+    for name in hidden:
+        rest |= members[name]
     if rest:
-        shown.append(Group(other, cell(len(rest), len(rest), k)))
+        shown.append((other, rest))
     return shown
+
+
+def groups(members: dict[str, set[int]], k: int, *, other: str = "other",
+           never_shown: frozenset[str] = frozenset()) -> list[Group]:
+    """:func:`partition` as published groups; *other* is suppressed when still below *k*."""
+    return [Group(name, cell(len(ids), len(ids), k))
+            for name, ids in partition(members, k, other=other, never_shown=never_shown)]
+
+
+def table(rows: dict[str, tuple[Any, set[int]]], k: int) -> dict[str, Cell]:
+    """A table of figures (not necessarily disjoint groups of workers): each row's cell,
+    with :func:`protect`'s primary and secondary suppression."""
+    hidden = protect({name: ids for name, (_, ids) in rows.items()}, k)
+    return {name: (Cell(None, None, True) if name in hidden else Cell(value, len(ids)))
+            for name, (value, ids) in rows.items()}
 
 
 # ====================================================================== gathering
@@ -601,6 +641,8 @@ def _project_info(ctx: _Ctx) -> ProjectInfo:
         required_qualifications=list(p.required_qualifications or []))
 
 
+NOT_GIVEN = "not given"
+
 OPERATIONS: tuple[tuple[str, str], ...] = (
     ("import", "items.imported"),
     ("enrichment", "item.tagged"),
@@ -702,17 +744,16 @@ def _workforce(ctx: _Ctx) -> WorkforceFacts:
             cur = vendor_rows[cur].parent_id
         return names
 
+    keyed = {f"v{vid}" if vid is not None else "direct": ids
+             for vid, ids in by_vendor.items()}
     vrows: list[VendorRow] = []
-    rest: set[int] = set()
-    for vid, ids in sorted(by_vendor.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))):
-        if len(ids) >= k:
-            names = chain(vid) if vid is not None else []
-            vrows.append(VendorRow(names[0] if names else "direct", names,
-                                   Cell(len(ids), len(ids))))
-        else:
-            rest |= ids
-    if rest:
-        vrows.append(VendorRow("other", [], cell(len(rest), len(rest), k)))
+    for key, ids in partition(keyed, k):
+        if key == "other":
+            vrows.append(VendorRow("other", [], cell(len(ids), len(ids), k)))
+            continue
+        names = chain(int(key[1:])) if key != "direct" else []
+        vrows.append(VendorRow(names[0] if names else "direct", names,
+                               Cell(len(ids), len(ids))))
     consented = {int(w) for w in conn.execute(
         select(consents.c.worker_id).where(consents.c.project_id == ctx.project.id,
                                            consents.c.withdrawn_at.is_(None))
@@ -732,9 +773,20 @@ def _workforce(ctx: _Ctx) -> WorkforceFacts:
             anyone.add(wid)
             given.setdefault(name, set()).add(wid)
             fields.setdefault(name, {}).setdefault(str(value), set()).add(wid)
-    demo = [DemographicField(name, cell(len(given[name]), len(given[name]), k),
-                             groups(values, k) if len(given[name]) >= k else [])
-            for name, values in sorted(fields.items())]
+    demo = []
+    for name, values in sorted(fields.items()):
+        declined = set(wf) - given[name]
+        rows = {**values, NOT_GIVEN: declined} if declined else dict(values)
+        # Those who chose not to answer are a group too: it is never shown, and when it is
+        # small, "given" would reveal its size, so "given" is withheld with it.
+        shown = partition(rows, k, other="other or not given",
+                          never_shown=frozenset({NOT_GIVEN}))
+        given_ok = len(given[name]) >= k and (not declined or len(declined) >= k)
+        demo.append(DemographicField(
+            name, Cell(len(given[name]), len(given[name])) if given_ok else Cell(None, None, True),
+            [Group(g, cell(len(ids), len(ids), k)) for g, ids in shown]))
+    declined_any = set(wf) - anyone
+    anyone_ok = len(anyone) >= k and (not declined_any or len(declined_any) >= k)
     return WorkforceFacts(
         workers=cell(len(wf), len(wf), k),
         consented=cell(len(consented), len(consented), k),
@@ -745,7 +797,9 @@ def _workforce(ctx: _Ctx) -> WorkforceFacts:
         qualification_pass=float(ctx.project.qualification_pass),
         qualification_taken=cell(len(taken), len(taken), k),
         qualification_passed=cell(len(passed), len(passed), k),
-        demographics=demo, demographics_given=cell(len(anyone), len(anyone), k))
+        demographics=demo,
+        demographics_given=(Cell(len(anyone), len(anyone)) if anyone_ok
+                            else Cell(None, None, True)))
 
 
 def _units(minor: float, currency: str) -> float:
@@ -780,27 +834,16 @@ def _pay(ctx: _Ctx) -> PayFacts:
     for w, _, _, key in per_worker:
         members.setdefault(key, set()).add(w)
     by_j: list[PayGroup] = []
-    rest: list[tuple[int, float, int | None, str]] = []
-    for key, ids in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+    for key, ids in partition(members, k, never_shown=frozenset({"no floor"})):
         rows = [r for r in per_worker if r[0] in ids]
-        if len(ids) >= k and key != "no floor":
-            floor = floors_used[key]
-            ok = sum(1 for r in rows if r[2] is not None and r[1] >= r[2])
-            by_j.append(PayGroup(key, from_minor_units(floor.hourly_minor, cur),
-                                 Cell(len(ids), len(ids)), Cell(_share(ok, len(ids)), len(ids)),
-                                 Cell(from_minor_units(int(round(statistics.median(
-                                     r[1] for r in rows))), cur), len(ids))))
-        else:
-            rest.extend(rows)
-    if rest:
-        n = len({r[0] for r in rest})
-        floored = [r for r in rest if r[2] is not None]
+        floored = [r for r in rows if r[2] is not None]
         ok = sum(1 for r in floored if r[2] is not None and r[1] >= r[2])
-        by_j.append(PayGroup("other", None, cell(n, n, k),
-                             cell(_share(ok, len(floored)), n, k) if floored
-                             else cell(None, n, k),
-                             cell(from_minor_units(int(round(statistics.median(
-                                 r[1] for r in rest))), cur), n, k)))
+        median = from_minor_units(int(round(statistics.median(r[1] for r in rows))), cur)
+        by_j.append(PayGroup(
+            key, from_minor_units(floors_used[key].hourly_minor, cur) if key != "other" else None,
+            cell(len(ids), len(ids), k),
+            cell(_share(ok, len(floored)), len(ids), k) if floored else cell(None, len(ids), k),
+            cell(median, len(ids), k)))
     amounts: dict[str, int] = {}
     amount_workers: dict[str, set[int]] = {}
     paid_t: dict[str, tuple[Fraction, set[int]]] = {}
@@ -855,12 +898,12 @@ def _pay(ctx: _Ctx) -> PayFacts:
                                    len(per_worker) - len(with_floor), k)
         if len(per_worker) - len(with_floor) else Cell(0, 0),
         total_paid=cell(from_minor_units(total, cur), len(payees), k),
-        amounts={kn: cell(from_minor_units(v, cur), len(amount_workers[kn]), k)
-                 for kn, v in sorted(amounts.items())},
-        paid_hours={r: cell(round(float(s) / 3600, 3), len(ws), k)
-                    for r, (s, ws) in sorted(paid_t.items())},
-        unpaid_hours={r: cell(round(float(s) / 3600, 3), len(ws), k)
-                      for r, (s, ws) in sorted(unpaid_t.items())},
+        amounts=table({kn: (from_minor_units(v, cur), amount_workers[kn])
+                       for kn, v in sorted(amounts.items())}, k),
+        paid_hours=table({r: (round(float(s) / 3600, 3), ws)
+                          for r, (s, ws) in sorted(paid_t.items())}, k),
+        unpaid_hours=table({r: (round(float(s) / 3600, 3), ws)
+                            for r, (s, ws) in sorted(unpaid_t.items())}, k),
         top_ups_approved=cell(len(approved), len(approved_w), k) if approved else Cell(0, 0),
         top_ups_amount=(cell(from_minor_units(sum(a.amount_minor for a in approved), cur),
                              len(approved_w), k) if approved
@@ -993,11 +1036,26 @@ def _quality(ctx: _Ctx) -> QualityFacts:
     answered_workers = {int(a.worker_id) for a in ctx.counted}
     by_category: list[SliceRow] = []
     by_group: list[SliceRow] = []
+    # Demographic groups are published only where the workforce's own partition of that
+    # field (those who did not answer included) shows them; see protect().
+    members: dict[str, dict[str, set[int]]] = {}
+    for wid in ctx.workforce:
+        demo = (ctx.worker_rows[wid].demographics or {}) if wid in ctx.worker_rows else {}
+        for field_name in {f for r in ctx.worker_rows.values() for f in (r.demographics or {})}:
+            value = demo.get(field_name)
+            key = NOT_GIVEN if value in (None, "") else str(value)
+            members.setdefault(field_name, {}).setdefault(key, set()).add(wid)
+    hidden_groups = {name: protect(rows, k, never_shown=frozenset({NOT_GIVEN}))
+                     for name, rows in members.items()}
+    category_hidden = {
+        dim: protect({n: st[3] for (d, n), st in slice_stats.items() if d == dim}, k)
+        for dim in ("label", "sensitivity")}
     for (dim, name), (its, n_ans, n_match, ws) in sorted(slice_stats.items()):
         if dim in ("label", "sensitivity"):
-            by_category.append(SliceRow(dim, name, len(its), n_ans,
-                                        cell(_share(n_match, n_ans), len(ws), k)))
-        elif len(ws) >= k:  # a demographic group below k is not published at all
+            share = (Cell(None, None, True) if name in category_hidden[dim]
+                     else Cell(_share(n_match, n_ans), len(ws)))
+            by_category.append(SliceRow(dim, name, len(its), n_ans, share))
+        elif len(ws) >= k and name not in hidden_groups.get(dim, set()):
             by_group.append(SliceRow(dim, name, len(its), n_ans,
                                      Cell(_share(n_match, n_ans), len(ws))))
     confidences = [c for item_id, (ans, _m, c, _n) in ctx.labels.items()
@@ -1062,8 +1120,8 @@ def _wellbeing(ctx: _Ctx) -> WellbeingFacts:
         n, ws = by_trigger.get(c.trigger, (0, set()))
         by_trigger[c.trigger] = (n + 1, ws | {int(c.worker_id)})
     shared = [c for c in checks if c.shared]
-    opt_groups = [Group(c, cell(len(ws), len(ws), k))
-                  for c, ws in sorted(opted.items())]
+    opt_cells = table({c: (len(ws), ws) for c, ws in sorted(opted.items())}, k)
+    opt_groups = [Group(c, opt_cells[c]) for c in sorted(opted)]
     return WellbeingFacts(
         categories=list(p.content_categories or []), tagged_items=dict(sorted(tagged.items())),
         blur=bool(p.blur_sensitive), limits=limits,
@@ -1075,7 +1133,7 @@ def _wellbeing(ctx: _Ctx) -> WellbeingFacts:
         opt_outs=opt_groups,
         checkins=(cell(len(checks), len({int(c.worker_id) for c in checks}), k) if checks
                   else Cell(0, 0)),
-        checkins_by_trigger={t: cell(n, len(ws), k) for t, (n, ws) in sorted(by_trigger.items())},
+        checkins_by_trigger=table({t: (n, ws) for t, (n, ws) in sorted(by_trigger.items())}, k),
         checkins_shared=(cell(len(shared), len({int(c.worker_id) for c in shared}), k)
                          if shared else Cell(0, 0)),
         support_resources=p.support_resources or "")
@@ -1115,9 +1173,12 @@ def _voice(ctx: _Ctx) -> VoiceFacts:
         ws = len({int(r.worker_id) for r in rs if r.decided_at is not None})
         return cell(round(float(statistics.median(values)), 2), ws, k)
 
-    table = [AppealRow(t, count_cell(rs), upheld(rs),
-                       count_cell([r for r in rs if r.status == "open"]), median_days(rs))
-             for t, rs in sorted(by_type.items())]
+    hidden = protect({t: {int(r.worker_id) for r in rs} for t, rs in by_type.items()}, k)
+    blank = Cell(None, None, True)
+    appeal_rows = [AppealRow(t, blank, blank, blank, blank) if t in hidden else
+                   AppealRow(t, count_cell(rs), upheld(rs),
+                             count_cell([r for r in rs if r.status == "open"]), median_days(rs))
+                   for t, rs in sorted(by_type.items())]
     overdue = [r for r in rows if r.status == "open" and as_utc(r.due_at) < now]
     revs = conn.execute(select(worker_reviews.c.worker_id, worker_reviews.c.status)
                         .where(worker_reviews.c.project_id == p.id)).all()
@@ -1143,7 +1204,7 @@ def _voice(ctx: _Ctx) -> VoiceFacts:
             if f.worker_id is not None:
                 wait_workers.add(int(f.worker_id))
     return VoiceFacts(
-        appeals=table, appeals_total=count_cell(list(rows)), appeals_upheld_share=upheld(
+        appeals=appeal_rows, appeals_total=count_cell(list(rows)), appeals_upheld_share=upheld(
             list(rows)),
         appeals_overdue=count_cell(overdue),
         reviews_opened=review_cell(None), reviews_kept=review_cell(("kept",)),
