@@ -413,8 +413,8 @@ def iter_cells(value: Any) -> list[Cell]:
 # ====================================================================== privacy primitives
 def cell(value: Any, workers: int | None, k: int) -> Cell:
     """A figure describing *workers* distinct workers, suppressed below *k*. A figure that
-    describes no worker (``workers=None``) is published as is."""
-    if workers is not None and workers < k:
+    describes no worker (``workers=None``, or a count of nobody) is published as is."""
+    if workers is not None and 0 < workers < k:
         return Cell(None, None, True)
     return Cell(value, workers)
 
@@ -953,16 +953,19 @@ def _instructions(ctx: _Ctx) -> InstructionFacts:
             int(v.version), _iso(v.created_at) or "", v.change_note or "",
             hashlib.sha256(v.text.encode()).hexdigest(), len(v.text.split()),
             int(per_version.get(v.version, 0)), refs))
-    raisers = {int(i.worker_id) for i in issues if i.worker_id is not None}
     answered_i = [i for i in issues if i.status == "answered"]
     open_i = [i for i in issues if i.status != "answered"]
 
     def raised_by(rows: list[Any]) -> int:
-        return len({int(r.worker_id) for r in rows if r.worker_id is not None})
+        """The workers behind some flags: who raised them and who backed them (+1)."""
+        ids: set[int] = set()
+        for r in rows:
+            ids |= backers.get(int(r.id), set())
+        return len(ids)
 
     return InstructionFacts(
         versions=versions,
-        flags_raised=cell(len(issues), len(raisers), k) if issues else Cell(0, 0),
+        flags_raised=cell(len(issues), raised_by(list(issues)), k) if issues else Cell(0, 0),
         flags_answered=(cell(len(answered_i), raised_by(answered_i), k) if answered_i
                         else Cell(0, 0)),
         flags_open=cell(len(open_i), raised_by(open_i), k) if open_i else Cell(0, 0))
@@ -1195,12 +1198,17 @@ def _voice(ctx: _Ctx) -> VoiceFacts:
     flag_rows = conn.execute(select(guideline_issues.c.id, guideline_issues.c.created_at,
                                     guideline_issues.c.worker_id)
                              .where(guideline_issues.c.project_id == p.id)).all()
+    backers: dict[int, set[int]] = {}
+    for s in conn.execute(select(guideline_supports.c.issue_id, guideline_supports.c.worker_id)
+                          .where(guideline_supports.c.issue_id.in_([f.id for f in flag_rows]))):
+        backers.setdefault(int(s.issue_id), set()).add(int(s.worker_id))
     waits = []
-    wait_workers = set()
+    wait_workers: set[int] = set()
     for f in flag_rows:
         at = answered_at.get(int(f.id))
         if at is not None:
             waits.append(_days(f.created_at, datetime.fromisoformat(at)) or 0.0)
+            wait_workers |= backers.get(int(f.id), set())
             if f.worker_id is not None:
                 wait_workers.add(int(f.worker_id))
     return VoiceFacts(
