@@ -214,3 +214,29 @@ def test_event_hash_changes_when_any_field_changes(
     else:
         changed[field] = base[field] + data.draw(st.text(min_size=1, max_size=5))
     assert ledger.event_hash(*(changed[f] for f in FIELDS)) != original
+
+
+# ---------------------------------------------------------------- report anchors
+def test_anchor_holds_until_the_ledger_is_rewritten(store: Store) -> None:
+    from sqlalchemy import update
+
+    from handloom.errors import Invalid
+    from handloom.store.schema import ledger_events
+
+    with store.write() as conn:
+        for n in range(3):
+            ledger.append(conn, "test.event", actor="t", body={"n": n})
+    with store.read() as conn:
+        seq, digest = ledger.head(conn)
+        assert ledger.verify(conn, (seq, digest)).ok
+        assert ledger.verify(conn, ledger.parse_anchor(f"{seq - 1}:{'0' * 64}")).broken_at \
+            == seq - 1
+        beyond = ledger.verify(conn, (seq + 5, digest))
+        assert not beyond.ok and "anchor names event" in beyond.problem
+    with store.write() as conn:  # rewrite history, re-hashing the chain from event 1
+        conn.execute(update(ledger_events).where(ledger_events.c.seq == 1)
+                     .values(body={"tampered": True}))
+    with store.read() as conn:
+        assert not ledger.verify(conn, (seq, digest)).ok
+    with pytest.raises(Invalid, match="SEQ:HASH"):
+        ledger.parse_anchor("12:abc")

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from handloom.errors import Invalid
 from handloom.store.db import utcnow
 from handloom.store.fastsql import Sql
 from handloom.store.schema import ledger_events
@@ -107,12 +108,30 @@ def iter_events(conn: Connection, batch: int = 5000) -> Iterator[Any]:
         after = rows[-1].seq
 
 
-def verify(conn: Connection) -> VerifyResult:
-    """Recompute the chain; report the first event whose stored hash or link is wrong."""
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``SEQ:HASH`` (as a transparency report prints its anchor) -> (seq, hash)."""
+    seq, sep, digest = text.strip().partition(":")
+    if not sep or not seq.isdigit() or len(digest) != 64 or any(
+            c not in "0123456789abcdef" for c in digest):
+        raise Invalid(f"An anchor is SEQ:HASH, e.g. 1875:{'0' * 64}; got {text!r}.",
+                      field="anchor")
+    return int(seq), digest
+
+
+def verify(conn: Connection, anchor: tuple[int, str] | None = None) -> VerifyResult:
+    """Recompute the chain; report the first event whose stored hash or link is wrong.
+
+    With *anchor* (sequence number, hash), as a transparency report records it, also check
+    that the event at that sequence number still has that hash: the records the report was
+    computed from have not been rewritten since."""
     prev = GENESIS
     expected_seq = 1
     count = 0
     for row in iter_events(conn):
+        if anchor is not None and row.seq == anchor[0] and row.hash != anchor[1]:
+            return VerifyResult(False, count, prev, row.seq,
+                                f"event {row.seq} has hash {row.hash}, not the anchor's "
+                                f"{anchor[1]}: the ledger was rewritten after the report")
         if row.seq != expected_seq:
             return VerifyResult(False, count, prev, expected_seq,
                                 f"event {expected_seq} is missing (next stored is {row.seq})")
@@ -128,6 +147,9 @@ def verify(conn: Connection) -> VerifyResult:
         prev = row.hash
         expected_seq += 1
         count += 1
+    if anchor is not None and anchor[0] > count:
+        return VerifyResult(False, count, prev, anchor[0],
+                            f"the ledger has {count} events; the anchor names event {anchor[0]}")
     return VerifyResult(True, count, prev)
 
 
