@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 from factories import EXAMPLES, WorkspaceInfo, write_jsonl
 from handloom.cli import app
 from handloom.config import load_workspace
+from handloom.demo_finished import NAME as FINISHED
 from handloom.store.db import Store
 from handloom.work import accounts
 
@@ -229,11 +230,12 @@ def test_demo_builds_every_example_project(tmp_path: Path) -> None:
     result = run("demo", "--no-serve", "-w", root, "--examples", EXAMPLES)
     assert "Demo workspace ready" in flat(result.output)
     assert (root / "demo-logins.txt").is_file()
-    expected = sorted(tomllib.loads(p.read_text(encoding="utf-8"))["name"]
-                      for p in EXAMPLES.glob("*/project.toml"))
-    assert len(expected) >= 8
+    expected = sorted([tomllib.loads(p.read_text(encoding="utf-8"))["name"]
+                       for p in EXAMPLES.glob("*/project.toml")] + [FINISHED])
+    assert len(expected) >= 9
     listed = json.loads(run("project", "list", "-w", root, "--json").stdout)
     assert sorted(p["name"] for p in listed) == expected
+    assert f"/manage/{FINISHED}/report" in flat(result.output)  # the report, one click away
     assert all(p["items"] + p["gold_items"] > 0 for p in listed)
     assert json.loads(run("ledger", "verify", "-w", root, "--json").stdout)["ok"] is True
     # Running it again reuses the workspace instead of failing.

@@ -15,6 +15,8 @@ from factories import EXAMPLES
 from handloom import demo_answers, ledger
 from handloom.config import load_workspace
 from handloom.demo import build_demo
+from handloom.demo_finished import NAME as FINISHED
+from handloom.disclose import facts
 from handloom.disclose.dataset import export_project
 from handloom.kinds.base import get_kind
 from handloom.store.db import Store
@@ -42,7 +44,9 @@ def demo_store(tmp_path: Path) -> Any:
 def test_the_demo_opens_to_a_populated_workspace(demo_store: Store, tmp_path: Path) -> None:
     with demo_store.read() as conn:
         names = list(conn.execute(select(project_table.c.name)).scalars())
-        assert len(names) == len(list(EXAMPLES.glob("*/project.toml")))
+        # every example, and the finished round (tested below)
+        assert len(names) == len(list(EXAMPLES.glob("*/project.toml"))) + 1
+        names.remove(FINISHED)
         waiting: dict[str, int] = {}
         for name in names:
             p = projects.get_project(conn, name)
@@ -68,7 +72,7 @@ def test_the_demo_opens_to_a_populated_workspace(demo_store: Store, tmp_path: Pa
                                  .where(annotation_table.c.is_gold.is_(True))).scalars())
         assert gold and sum(gold) / len(gold) >= 0.6  # gold answered mostly correctly
         decided = conn.execute(select(func.count()).select_from(reviews)).scalar_one()
-        assert 2 <= decided <= 3
+        assert 2 <= decided <= 4  # a few in the open projects, one in the finished round
         assert ledger.verify(conn).ok
     out = tmp_path / "toxicity.jsonl"
     count = export_project(demo_store, "toxicity", "jsonl", out, actor="test")
@@ -79,6 +83,27 @@ def test_the_demo_opens_to_a_populated_workspace(demo_store: Store, tmp_path: Pa
                             for r in answered for a in r["annotations"])
     with demo_store.read() as conn:
         assert ledger.verify(conn).ok
+
+
+def test_the_finished_round_has_a_report_worth_reading(demo_store: Store) -> None:
+    """Closed, every item answered, paid out, and enough workers behind the figures that
+    the report shows them at k = 5: pay against floors, demographics, appeals, a flag that
+    prompted a new instruction version."""
+    with demo_store.read() as conn:
+        p = projects.get_project(conn, FINISHED)
+        assert p.status == "closed"
+        f = facts.gather(conn, p)
+        assert ledger.verify(conn).ok
+    assert f.dataset.answered_items == f.dataset.items - f.dataset.gold_items
+    assert f.workforce.workers.value == 20
+    assert len(f.workforce.jurisdictions) == 3 and f.workforce.max_vendor_layers == 2
+    assert f.pay.effective_hourly.bins and f.pay.at_or_above_floor.value == 1.0
+    assert f.pay.paid_share.value == 1.0 and f.pay.days_to_payment.value is not None
+    assert any(d.values for d in f.workforce.demographics)
+    assert f.voice.appeals_total.value == 6
+    assert f.instructions.versions[-1].flags_answered
+    assert f.quality.agreement is not None and not f.quality.agreement.value.suppressed
+    assert f.stated["license"] == "CC-BY-4.0" and f.stated["assumptions"]
 
 
 def test_every_answer_is_valid_for_its_kind(demo_store: Store) -> None:

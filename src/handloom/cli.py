@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -57,7 +58,9 @@ ACTOR = "cli"
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True,
+    # The message is plain text (it may quote user input or name an extra like
+    # 'handloom[hf]'): escape it so Rich does not read its brackets as markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True,
                       soft_wrap=True)
     raise typer.Exit(code)
 
@@ -308,6 +311,84 @@ def project_instructions(
     console.print(f"Instructions of {name} are now at version {version}.{answered}")
 
 
+@project_app.command("describe")
+def project_describe(
+    name: Annotated[str, typer.Argument(help="The project's name.")],
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="FIELD=VALUE, repeatable, e.g. --set license=CC-BY-4.0.")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="TOML file of fields (top-level keys, or a [disclosure] table); "
+                       "--set applies after it.")] = None,
+    workspace: WorkspaceOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Show or change the project's disclosure statement: what only a person can know
+    (purpose, data source, assumptions, biases, licence …) and the k of its reports.
+    Without --set or --file it shows the statement; a change is recorded on the ledger.
+
+    Fields: purpose, downstream_use, data_source, assumptions, data_collection,
+    collection_type, collection_timeframe, preprocessing, missing_data, biases,
+    bias_measures, data_gaps, known_limitations, use_cases, social_impact,
+    personal_information, data_retention, maintenance_plan, license, citation, k (it can
+    only go up).
+
+    Example: `handloom project describe toxicity --set license=CC-BY-4.0 --file
+    statement.toml`
+    """
+    import tomllib
+
+    from handloom.disclose import statement
+    from handloom.work import projects
+
+    changes: dict[str, Any] = {}
+    if file is not None:
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            _fail(f"Cannot read {file}: {exc.strerror}.")
+        except tomllib.TOMLDecodeError as exc:
+            _fail(f"{file}: not valid TOML: {exc}.")
+        table = raw.pop("disclosure", {})
+        if not isinstance(table, dict):
+            _fail(f"{file}: disclosure must be a table ([disclosure]).")
+        changes.update(raw)
+        changes.update(table)
+        unknown = sorted(set(changes) - set(statement.FIELDS))
+        if unknown:
+            _fail(f"{file}: unknown field {unknown[0]!r}; the fields are "
+                  f"{', '.join(statement.FIELDS)}.")
+    for item in set_ or []:
+        field, sep, value = item.partition("=")
+        field = field.strip()
+        if not sep or not field:
+            _fail(f"--set takes FIELD=VALUE (like license=CC-BY-4.0), not {item!r}.")
+        if field not in statement.FIELDS:
+            _fail(f"--set {field}: unknown field; the fields are "
+                  f"{', '.join(statement.FIELDS)}.")
+        changes[field] = value
+    with _store(workspace) as store, _errors():
+        if changes:
+            with store.write() as conn:
+                project = projects.get_project(conn, name)
+                before = statement.stated(project)
+                stated = statement.update_statement(conn, project, changes, actor=ACTOR)
+        else:
+            with store.read() as conn:
+                stated = statement.stated(projects.get_project(conn, name))
+                before = stated
+    if as_json:
+        _print_json(stated)
+        return
+    changed = [f for f in statement.FIELDS if stated[f] != before[f]]
+    if changes:
+        console.print(f"Changed {', '.join(changed)} of {name}; recorded on the ledger."
+                      if changed else f"Nothing changed in the statement of {name}.",
+                      markup=False, highlight=False)
+    rows = [{"field": f, "value": stated[f] if stated[f] != "" else "(not stated)",
+             "feeds": ", ".join(statement.FEEDS[f])} for f in statement.FIELDS]
+    _table(rows, ["field", "value", "feeds"], title=f"Disclosure statement of {name}")
+
+
 # ------------------------------------------------------------------ items
 def _import(store: Store, project: str, source: str, *, quiet: bool = False) -> None:
     from handloom.work.importing import import_items
@@ -343,21 +424,48 @@ def import_cmd(
 @app.command("export")
 def export_cmd(
     project: Annotated[str, typer.Argument(help="Project name.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl or parquet.")] = "jsonl",
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Output file (jsonl, parquet) or new folder (hf, croissant).")],
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="jsonl, parquet, hf (Hugging Face datasets folder with a "
+                               "dataset card) or croissant (Croissant 1.1 JSON-LD with "
+                               "Parquet files).")] = "jsonl",
+    answers: Annotated[bool, typer.Option(
+        "--answers/--no-answers",
+        help="Include every individual answer with its provenance.")] = True,
+    k: Annotated[int | None, typer.Option(
+        "--k", help="Smallest group of workers a figure in the card or Croissant file may "
+                    "describe; can only raise the project's k.")] = None,
     workspace: WorkspaceOpt = Path("."),
+    as_json: JsonOpt = False,
 ) -> None:
-    """Export items with their labels and every answer's provenance (pseudonymous workers).
+    """Export items with their labels and every answer's provenance (pseudonymous workers);
+    `hf` and `croissant` also describe the dataset from the records (annotation process,
+    annotators, sensitive information, Responsible-AI fields).
 
-    Example: `handloom export toxicity --format parquet --out toxicity.parquet`
+    Examples: `handloom export toxicity --format parquet --out toxicity.parquet` ·
+    `handloom export toxicity --format croissant --out toxicity-croissant/`
     """
-    from handloom.disclose.dataset import export_project
+    from handloom.disclose.dataset import export_dataset
 
-    with _store(workspace) as store, _errors():
+    with _store(workspace) as store:
         bar, update = _progress(f"Exporting {project}")
-        with bar:
-            count = export_project(store, project, fmt, out, actor=ACTOR, progress=update)
-    console.print(f"Wrote {count:,} items to {out}.")
+        try:
+            with bar:
+                result = export_dataset(store, project, fmt, out, actor=ACTOR,
+                                        answers=answers, k=k, progress=update)
+        except HandloomError as exc:
+            _fail(exc.message)
+    if as_json:
+        _print_json({"format": result.format, "path": str(result.path),
+                     "items": result.items, "answers": result.answers,
+                     "answers_included": result.answers_included, "k": result.k,
+                     "files": result.files})
+        return
+    what = f"{result.items:,} items" + (f" and {result.answers:,} answers"
+                                         if result.answers_included else "")
+    console.print(f"Wrote {what} to {out} ({len(result.files)} file"
+                  f"{'' if len(result.files) == 1 else 's'}; recorded on the ledger).")
 
 
 # ------------------------------------------------------------------ people
@@ -492,7 +600,8 @@ def token_create(
 # ------------------------------------------------------------------ ledger
 @ledger_app.command("verify")
 def ledger_verify(workspace: WorkspaceOpt = Path("."), as_json: JsonOpt = False) -> None:
-    """Recompute the hash chain and name the first broken link, if any.
+    """Recompute the hash chain and name the first broken link, if any. (To check a
+    transparency report's anchor as well, use `handloom ledger anchor`.)
 
     Example: `handloom ledger verify`
     """
@@ -562,7 +671,7 @@ def demo(
 
 # The quality commands live in their own module and register themselves on ``app``; so do
 # the labor commands (appeals, reviews of workers, flags, terms: cli_labor; pay: cli_pay).
-from handloom import cli_exposure, cli_labor, cli_pay, cli_quality  # noqa: E402, F401
+from handloom import cli_disclose, cli_exposure, cli_labor, cli_pay, cli_quality  # noqa: E402, F401
 
 
 def main() -> None:

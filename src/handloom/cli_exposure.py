@@ -75,6 +75,30 @@ def worker_set_timezone(
     console.print(f"{ref}'s day now starts at midnight {chosen}.")
 
 
+# -- disclosure: self-reported demographics --
+@worker_app.command("forget-demographics")
+def worker_forget_demographics(
+    ref: Annotated[str, typer.Argument(help="The worker's id.")],
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Erase a worker's self-reported demographics, acting on their erasure request. The
+    ledger records that it was done (and which fields were erased, never the values).
+
+    Example: `handloom worker forget-demographics w-0042`
+    """
+    from handloom.labor import demographics
+
+    with _store(workspace) as store, _errors(), store.write() as conn:
+        erased = demographics.forget_demographics(conn, exposure.worker_id_for(conn, ref),
+                                                  actor=ACTOR)
+    if erased:
+        console.print(f"Erased the self-reported {', '.join(erased)} of {ref}.", markup=False,
+                      highlight=False)
+    else:
+        console.print(f"{ref} had given no demographics; nothing to erase (the request is "
+                      "recorded on the ledger).", markup=False, highlight=False)
+
+
 @item_app.command("tag")
 def item_tag(
     project: Annotated[str, typer.Argument(help="The project's name.")],

@@ -158,7 +158,7 @@ def _print_statement(result: dict[str, Any]) -> None:
         return
     table = Table(title=f"Pay statement of {result['worker_ref']}{period}")
     for col in ("project", "answers paid", "piece", "hourly", "top-up", "restored",
-                "clawback", "total", "work time", "unpaid", "per hour", "floor"):
+                "clawback", "total", "owed", "work time", "unpaid", "per hour", "floor"):
         table.add_column(col, justify="left" if col == "project" else "right")
     for p in result["projects"]:
         a = p["amounts"]
@@ -169,7 +169,8 @@ def _print_statement(result: dict[str, Any]) -> None:
             verdict = f"{floor['hourly']} {floor['jurisdiction']} {mark}".strip()
         table.add_row(p["project"], f"{p['answers_paid']}/{p['answers']}", a["piece"],
                       a["hourly"], a["top_up"], a["restored"], a["clawback"],
-                      f"{p['currency']} {p['total']}", _hours(p["time"]["active_seconds"]),
+                      f"{p['currency']} {p['total']}", p["owed"],
+                      _hours(p["time"]["active_seconds"]),
                       _hours(p["time"]["unpaid_seconds"]),
                       p["effective_hourly"] or "–", verdict)
     console.print(table)
@@ -180,7 +181,8 @@ def _print_statement(result: dict[str, Any]) -> None:
         for note in p["notes"]:
             console.print(f"{p['project']}: {note}", markup=False, highlight=False)
     for total in result["totals"]:
-        console.print(f"Total: {total['currency']} {total['total']}", markup=False)
+        console.print(f"Total: {total['currency']} {total['total']} (paid out "
+                      f"{total['paid']}, still owed {total['owed']})", markup=False)
 
 
 @pay_app.command("report")
@@ -339,3 +341,44 @@ def dismiss_cmd(
         _print_json(result)
         return
     console.print(f"Dismissed top-up {adjustment_id} in {project.name}.", markup=False)
+
+
+# -- disclosure: payouts (marking earned pay as paid out) --
+@pay_app.command("mark-paid")
+def mark_paid_cmd(
+    project: Annotated[str, typer.Argument(help="The project's name.")],
+    through: Annotated[str | None, typer.Option(
+        help="Only pay earned before this: an ISO date-time (UTC unless it says otherwise) "
+             "or a date, meaning the end of that day. Default: now.")] = None,
+    worker: Annotated[str | None, typer.Option(
+        "--worker", help="Only this worker's pay (their ref).")] = None,
+    workspace: WorkspaceOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a payout: mark every pay event not yet paid, earned before `--through`, as
+    paid now (for one worker, or all). Statements then show it as paid; the payout is on
+    the ledger, and reports read payment timeliness from it.
+
+    Example: `handloom pay mark-paid toxicity --through 2026-11-30`
+    """
+    from handloom.labor import payouts
+    from handloom.labor.exposure import worker_id_for
+    from handloom.work.projects import get_project
+
+    with _errors():
+        cutoff = None if through is None else payouts.parse_through(through)
+    with _store(workspace) as store, _errors(), store.write() as conn:
+        row = get_project(conn, project)
+        worker_id = None if worker is None else worker_id_for(conn, worker)
+        result = payouts.mark_paid(conn, row, through=cutoff, worker_id=worker_id, actor=ACTOR)
+    if as_json:
+        _print_json(result)
+        return
+    whose = f" of {worker}" if worker else ""
+    if not result["count"]:
+        console.print(f"Nothing to mark: no unpaid pay{whose} in {project} earned before "
+                      f"{result['through']}.", markup=False, highlight=False)
+        return
+    console.print(f"Marked {result['count']} pay event(s){whose} in {project} as paid: "
+                  f"{result['currency']} {result['total']} to {result['workers']} worker(s), "
+                  f"earned before {result['through']}.", markup=False, highlight=False)

@@ -102,6 +102,15 @@ def build_demo(root: Path, examples: Path, *,
         if simulate:
             simulate_work(store, worker_ids, reviewer_id=user_ids["reviewer"],
                           manager_id=user_ids["manager"], seed=seed, progress=progress)
+            # A closed round with twenty workers, so that its transparency report has
+            # something to show at k = 5.
+            from handloom.demo_finished import build_finished_round
+
+            finished = build_finished_round(store, examples, reviewer_id=user_ids["reviewer"],
+                                            manager_id=user_ids["manager"], seed=seed,
+                                            progress=progress)
+            lines.append(f"Finished project, with its transparency report: "
+                         f"/manage/{finished}/report")
     finally:
         store.dispose()
     return workspace, "\n".join(lines) + "\n"
@@ -152,14 +161,14 @@ def simulate_work(store: Store, worker_ids: list[int], *, reviewer_id: int,
 
 def _work_on(conn: Connection, name: str, worker_ids: list[int], rng: random.Random,
              clocks: dict[int, datetime], speed: dict[int, float],
-             seed: int) -> tuple[int, int, int]:
+             seed: int, share: float | None = None) -> tuple[int, int, int]:
     project = routing.load_project(conn, name)
     kind = projects.kind_of(project)
     gold = dict(conn.execute(select(items.c.external_id, items.c.gold_answer).where(
         items.c.project_id == project.id, items.c.is_gold.is_(True))).all())
     total = int(conn.execute(select(func.count()).select_from(items).where(
         items.c.project_id == project.id, items.c.is_gold.is_(False))).scalar_one())
-    target = round(total * rng.uniform(*ANSWERED_SHARE))
+    target = round(total * (share if share is not None else rng.uniform(*ANSWERED_SHARE)))
     median = MEDIAN_SECONDS.get(project.kind, 30.0)
     plans: dict[str, Any] = {}
     counts: dict[str, int] = {}

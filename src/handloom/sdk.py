@@ -382,8 +382,71 @@ class Client:
     # -- fair work: the worker's own page and managers' aggregates --
 
     # -- disclosure: transparency report and exports --
+    def export_to(self, name: str, out: str | Path, fmt: str = "jsonl", *,
+                  answers: bool = True, k: int | None = None) -> Path:
+        """Export a project's dataset to *out*: a file for ``jsonl``/``parquet``, a folder
+        (unpacked from the server's zip) for ``hf``/``croissant``. Returns *out*."""
+        import io
+        import zipfile
+
+        data = self._get(f"/projects/{name}/export", format=fmt,
+                         answers=str(answers).lower(), k=k)
+        target = Path(out)
+        if fmt in ("hf", "croissant"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                archive.extractall(target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return target
+
+
+    def report(self, name: str, *, k: int | None = None) -> dict[str, Any]:
+        """The project's transparency report as data: ``facts`` (k-suppressed figures),
+        ``scorecards`` (each point's status, evidence and rule) and the ledger ``anchor``."""
+        return self._get(f"/projects/{name}/report", k=k)  # type: ignore[no-any-return]
+
+    def report_document(self, name: str, fmt: str = "html", *, k: int | None = None) -> str:
+        """The report as the self-contained HTML document (``fmt="html"``) or Markdown
+        (``fmt="md"``), the same text ``handloom report`` writes."""
+        response = self._http.get(f"/projects/{name}/report",
+                                  params={"format": fmt, **({"k": k} if k else {})})
+        _check(response)
+        return response.text
 
     # -- disclosure: statement, demographics, payouts --
+    def disclosure(self, name: str) -> dict[str, Any]:
+        """The project's disclosure statement: every stated field (empty: not stated)
+        and the k of its reports."""
+        return self._get(f"/projects/{name}/disclosure")  # type: ignore[no-any-return]
+
+    def describe(self, name: str, **changes: Any) -> dict[str, Any]:
+        """Change stated fields, e.g. ``describe("tox", assumptions="…", k=7)``; returns
+        the whole statement. k can only go up."""
+        return _check(self._http.patch(  # type: ignore[no-any-return]
+            f"/projects/{name}/disclosure", json=changes))
+
+    def my_demographics(self) -> dict[str, Any]:
+        """What you chose to say about yourself (``given``), the fields you may give and
+        how the answers are used."""
+        return self._get("/me/demographics")  # type: ignore[no-any-return]
+
+    def set_demographics(self, **given: str | None) -> dict[str, Any]:
+        """Give your answers (age_band, gender, education, first_language), all optional;
+        the whole set is replaced, so a field left out is no longer given."""
+        return _check(self._http.put(  # type: ignore[no-any-return]
+            "/me/demographics", json=given))
+
+    def erase_demographics(self) -> dict[str, Any]:
+        """Erase everything you gave about yourself."""
+        return _check(self._http.delete("/me/demographics"))  # type: ignore[no-any-return]
+
+    def mark_paid(self, name: str, *, through: str | None = None,
+                  worker: str | None = None) -> dict[str, Any]:
+        """Mark the project's unpaid pay events created before *through* (ISO date-time,
+        or a date meaning its end; default now) as paid out, for one *worker* (ref) or all."""
+        body = {k: v for k, v in (("through", through), ("worker", worker)) if v is not None}
+        return self._post(f"/projects/{name}/pay/mark-paid", body)  # type: ignore[no-any-return]
 
 
 class AsyncClient:

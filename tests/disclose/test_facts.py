@@ -359,3 +359,21 @@ def test_small_random_workforces_never_publish_a_group_below_k(
         assert group.workers.suppressed or (group.workers.value or 0) >= K
     text = json.dumps(facts.to_dict(f), default=str)
     assert not any(ref in text for ref in refs)
+
+
+def test_the_workspace_floor_raises_k(scripted: Scripted, store: Store) -> None:
+    """A workspace whose k_anonymity is 7 publishes nothing about a group of 6, whatever the
+    project's own k, and refuses a request below 7."""
+    raised = Store(store.url, k_floor=7)
+    try:
+        with raised.read() as conn:
+            p = projects.get_project(conn, "scripted")
+            f = facts.gather(conn, p)
+            with pytest.raises(Invalid, match="below this project's k"):
+                facts.gather(conn, p, k=6)
+    finally:
+        raised.dispose()
+    assert f.k == 7
+    names = {g.name: g.workers for g in f.workforce.jurisdictions}
+    assert "US" not in names  # six workers: below 7
+    _assert_k(f, 7)

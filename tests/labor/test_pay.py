@@ -418,7 +418,9 @@ def test_statement_and_payroll_hand_checked(store: Store) -> None:
     # 20 cents over 270 s: 20 × 3600 / 270 = 266.67 → 267 a cent-hour; floor 200: met.
     assert entry["effective_hourly_minor"] == 267 and entry["effective_hourly"] == "2.67"
     assert entry["floor"]["jurisdiction"] == "KE" and entry["at_or_above_floor"] is True
-    assert mine["totals"] == [{"currency": "USD", "total_minor": 20, "total": "0.20"}]
+    assert mine["totals"] == [{"currency": "USD", "total_minor": 20, "total": "0.20",
+                               "paid_minor": 0, "paid": "0.00", "owed_minor": 20,
+                               "owed": "0.20"}]
 
     rows = {r["worker"]: r for r in report["rows"]}
     from handloom.disclose.privacy import pseudonym

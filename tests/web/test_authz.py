@@ -201,7 +201,18 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/v1/me/consents"): no_args,
     # -- fair work: the worker's own page and managers' aggregates --
     # -- disclosure: transparency report --
+    ("GET", "/api/v1/projects/{name}/report"): lambda ctx, caller: (
+        {"name": "p"}, {"params": {"format": "md"}}),
     # -- disclosure: statement, demographics, payouts --
+    ("GET", "/api/v1/projects/{name}/disclosure"): project_p,
+    ("PATCH", "/api/v1/projects/{name}/disclosure"): lambda ctx, caller: (
+        {"name": "p"}, {"json": {"assumptions": f"Stated by {caller}."}}),
+    ("GET", "/api/v1/me/demographics"): no_args,
+    ("PUT", "/api/v1/me/demographics"): lambda ctx, caller: (
+        {}, {"json": {"age_band": "25-34", "first_language": "sw"}}),
+    ("DELETE", "/api/v1/me/demographics"): no_args,
+    ("POST", "/api/v1/projects/{name}/pay/mark-paid"): lambda ctx, caller: (
+        {"name": "p"}, {"json": {}}),
 }
 
 

@@ -147,7 +147,9 @@ def test_statements_and_the_payroll_agree_and_refs_are_revealed_only_on_request(
         assert forbidden.value.status == 403
         assert worker.my_pay(project="no-such-project")["projects"] == []
         mine = worker.my_pay(since="2000-01-01", until="2999-12-31")
-    assert mine["totals"] == [{"currency": "USD", "total_minor": 15, "total": "0.15"}]
+    assert mine["totals"] == [{"currency": "USD", "total_minor": 15, "total": "0.15",
+                               "paid_minor": 0, "paid": "0.00", "owed_minor": 15,
+                               "owed": "0.15"}]
 
 
 def test_a_bad_floor_row_through_the_api_names_the_row_and_field(

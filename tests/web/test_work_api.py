@@ -508,3 +508,20 @@ def test_a_late_action_racing_the_expiry_sweep_keeps_counters_right(
         f"after the {action} ({response.status_code}) item-1 counts answers={row.answers} "
         f"leased={row.leased}; really {real_answers} answer(s) and {live} live lease(s)")
     assert_ledger_ok(store)
+
+
+def test_ledger_verify_checks_a_report_anchor(store: Store, api: httpx.Client,
+                                              people: People) -> None:
+    setup_project(store)
+    auditor = people.auditor
+    status = api.get("/api/v1/ledger/verify", headers=auditor.headers).json()
+    anchor = f"{status['events']}:{status['head']}"
+    held = api.get("/api/v1/ledger/verify", params={"anchor": anchor}, headers=auditor.headers)
+    assert held.status_code == 200 and held.json()["ok"] is True
+    moved = api.get("/api/v1/ledger/verify",
+                    params={"anchor": f"{status['events']}:{'b' * 64}"},
+                    headers=auditor.headers).json()
+    assert moved["ok"] is False and moved["broken_at"] == status["events"]
+    bad = api.get("/api/v1/ledger/verify", params={"anchor": "nonsense"},
+                  headers=auditor.headers)
+    assert "SEQ:HASH" in json_error(bad, 422)["message"]

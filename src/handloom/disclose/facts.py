@@ -582,9 +582,9 @@ def published_labels(conn: Connection, project: Any
 def gather(conn: Connection, project: Any, *, k: int | None = None,
            now: datetime | None = None) -> Facts:
     """Read every figure a report or a dataset card publishes about *project*."""
-    from handloom.disclose.statement import report_k, stated
+    from handloom.disclose.statement import k_for, stated
 
-    k = report_k(project, k)
+    k = k_for(conn, project, k)
     now = now or utcnow()
     kind = kind_of(project)
     n_events, _ = ledger.head(conn)

@@ -28,13 +28,16 @@ from handloom.labor.earnings import (
     worker_floor,
 )
 from handloom.labor.floors import Floor
+from handloom.labor.payouts import Paid, paid_figures, payout_dict
 from handloom.store.db import as_utc, utcnow
 from handloom.store.schema import projects, workers
 from handloom.work.projects import from_minor_units
 
 
-def _entry(f: Figures, project: Any, floor: Floor | None) -> dict[str, Any]:
-    """One worker's figures in one project, as statements and the payroll show them."""
+def _entry(f: Figures, project: Any, floor: Floor | None,
+           paid: Paid | None = None) -> dict[str, Any]:
+    """One worker's figures in one project, as statements and the payroll show them (with
+    what of it has been paid out, and what is still owed)."""
     currency = project.currency
     total = f.total
     hourly = per_hour(total, f.active_seconds)
@@ -58,7 +61,14 @@ def _entry(f: Figures, project: Any, floor: Floor | None) -> dict[str, Any]:
         "effective_hourly_minor": hourly,
         "effective_hourly": None if hourly is None else from_minor_units(hourly, currency),
         "floor": floor_dict(floor), "at_or_above_floor": at_or_above, "notes": notes,
+        **payout_dict(total, paid, currency),
     }
+
+
+def _paid_and_owed(total_minor: int, paid_minor: int, currency: str) -> dict[str, Any]:
+    figures = payout_dict(total_minor, Paid(paid_minor), currency)
+    del figures["last_paid_at"]
+    return figures
 
 
 def _projects_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Any]:
@@ -96,15 +106,20 @@ def statement(conn: Connection, worker_id: int, *, project_id: int | None = None
         raise NotFound(f"No worker with id {worker_id}.")
     figures = collect(conn, worker_id=worker_id, project_id=project_id, since=since,
                       until=until)
+    paid = paid_figures(conn, worker_id=worker_id, project_id=project_id, since=since,
+                        until=until)
     rows = _projects_by_id(conn, (pid for pid, _ in figures))
     day = _floor_day(until)
     entries = []
     totals: dict[str, int] = defaultdict(int)
+    paid_totals: dict[str, int] = defaultdict(int)
     time_total = Figures(0, worker_id)
     for (pid, _wid), f in sorted(figures.items()):
         project = rows[pid]
-        entries.append(_entry(f, project, worker_floor(conn, project, worker.jurisdiction, day)))
+        entries.append(_entry(f, project, worker_floor(conn, project, worker.jurisdiction, day),
+                              paid.get((pid, worker_id))))
         totals[project.currency] += f.total
+        paid_totals[project.currency] += entries[-1]["paid_minor"]
         for reason, seconds in f.paid.items():
             time_total.add_time(True, reason, seconds)
         for reason, seconds in f.unpaid.items():
@@ -114,7 +129,8 @@ def statement(conn: Connection, worker_id: int, *, project_id: int | None = None
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
         "projects": entries,
-        "totals": [{"currency": c, "total_minor": m, "total": from_minor_units(m, c)}
+        "totals": [{"currency": c, "total_minor": m, "total": from_minor_units(m, c),
+                    **_paid_and_owed(m, paid_totals[c], c)}
                    for c, m in sorted(totals.items())],
         "time": time_dict(time_total),
     }
@@ -134,7 +150,7 @@ REPORT_COLUMNS = (
     "active_seconds", "paid_seconds", "unpaid_seconds",
     *(f"unpaid_{r}_seconds" for r in TIME_REASONS),
     "effective_hourly_minor", "floor_jurisdiction", "floor_minor", "floor_is_example",
-    "at_or_above_floor",
+    "at_or_above_floor", "paid_minor", "owed_minor", "last_paid_at",
 )
 
 
@@ -155,6 +171,8 @@ def _flat(entry: dict[str, Any], who: str) -> dict[str, Any]:
         "floor_jurisdiction": floor.get("jurisdiction"), "floor_minor": floor.get("hourly_minor"),
         "floor_is_example": floor.get("is_example"),
         "at_or_above_floor": entry["at_or_above_floor"],
+        "paid_minor": entry["paid_minor"], "owed_minor": entry["owed_minor"],
+        "last_paid_at": entry["last_paid_at"],
     }
     return row
 
@@ -167,6 +185,7 @@ def payroll(conn: Connection, project: Any, *, since: datetime | None = None,
     *reveal_refs* by the operator's own reference, and a ``pay.refs_revealed`` ledger event
     records who asked (so *conn* must then be a write connection)."""
     figures = collect(conn, project_id=project.id, since=since, until=until)
+    paid = paid_figures(conn, project_id=project.id, since=since, until=until)
     ids = [wid for _pid, wid in figures]
     people = {int(r.id): r for r in conn.execute(
         select(workers.c.id, workers.c.ref, workers.c.jurisdiction)
@@ -176,10 +195,12 @@ def payroll(conn: Connection, project: Any, *, since: datetime | None = None,
     for (_pid, wid), f in figures.items():
         person = people[wid]
         who = person.ref if reveal_refs else pseudonym(project.pseudonym_secret, wid)
-        entry = _entry(f, project, worker_floor(conn, project, person.jurisdiction, day))
+        entry = _entry(f, project, worker_floor(conn, project, person.jurisdiction, day),
+                       paid.get((project.id, wid)))
         rows.append(_flat(entry, who))
     rows.sort(key=lambda r: str(r["worker"]))
     total = sum(int(r["total_minor"]) for r in rows)
+    paid_total = sum(int(r["paid_minor"]) for r in rows)
     by_kind = {k: sum(int(r[f"{k}_minor"]) for r in rows) for k in KINDS}
     if reveal_refs:
         ledger.append(conn, "pay.refs_revealed", actor=actor, project_id=project.id,
@@ -192,6 +213,9 @@ def payroll(conn: Connection, project: Any, *, since: datetime | None = None,
             "workers_shown_as": "ref" if reveal_refs else "pseudonym",
             "rows": rows, "total_minor": total,
             "total": from_minor_units(total, project.currency),
+            **payout_dict(total, Paid(paid_total, last_paid_at=max(
+                (p.last_paid_at for p in paid.values() if p.last_paid_at), default=None)),
+                project.currency),
             "by_kind_minor": by_kind}
 
 

@@ -66,8 +66,13 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
 class Store:
     """The database of one workspace."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False):
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False,
+                 k_floor: int = 5):
         self.url = normalize_url(url)
+        # The workspace's k_anonymity: the smallest group a report or export may describe.
+        # Connections carry it (execution option ``handloom_k_floor``) when it is raised, so
+        # disclosure code reads it from the connection it is given.
+        self.k_floor = k_floor
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = threading.Lock()
         if self.is_sqlite:
@@ -86,7 +91,8 @@ class Store:
 
     @classmethod
     def for_workspace(cls, workspace: Workspace) -> Store:
-        return cls(workspace.database_url, sqlite_synchronous=workspace.settings.sqlite_synchronous)
+        return cls(workspace.database_url, sqlite_synchronous=workspace.settings.sqlite_synchronous,
+                   k_floor=workspace.settings.k_anonymity)
 
     @property
     def dialect(self) -> str:
@@ -98,17 +104,24 @@ class Store:
         if self.is_sqlite:
             with self._write_lock, self.engine.connect() as conn:
                 conn.execution_options(handloom_write=True)
+                self._mark(conn)
                 with conn.begin():
                     yield conn
         else:
             with self.engine.begin() as conn:
+                self._mark(conn)
                 yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only snapshot; never blocks on writers."""
         with self.engine.connect() as conn, conn.begin():
+            self._mark(conn)
             yield conn
+
+    def _mark(self, conn: Connection) -> None:
+        if self.k_floor != 5:
+            conn.execution_options(handloom_k_floor=self.k_floor)
 
     def dispose(self) -> None:
         self.engine.dispose()

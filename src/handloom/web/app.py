@@ -19,6 +19,7 @@ from handloom.config import Workspace
 from handloom.errors import HandloomError
 from handloom.store.db import Store
 from handloom.store.writer import WriteQueue
+from handloom.web.api.disclose_routes import router as disclose_router
 from handloom.web.api.exposure_routes import router as exposure_router
 from handloom.web.api.labor_routes import router as labor_router
 from handloom.web.api.pay_routes import router as pay_router
@@ -108,6 +109,7 @@ def create_app(store: Store, workspace: Workspace | None = None) -> FastAPI:
     app.include_router(labor_router)
     app.include_router(pay_router)
     app.include_router(exposure_router)
+    app.include_router(disclose_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(SessionMiddleware, secret_key=session_secret(store),

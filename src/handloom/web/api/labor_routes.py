@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
 from handloom.errors import Invalid, NotFound
-from handloom.labor import appeals, guidelines, standing, terms
+from handloom.labor import appeals, demographics, guidelines, standing, terms
 from handloom.store.schema import projects
 from handloom.web.api.routes import ERRORS, _worker_id, action
 from handloom.web.deps import PrincipalDep, StoreDep
@@ -339,3 +339,72 @@ def my_consents(principal: PrincipalDep, store: StoreDep) -> list[dict[str, Any]
     with store.read() as conn:
         return terms.consents_for_worker(conn, _worker_id(principal))
 
+
+
+# -- disclosure: a worker's own self-reported demographics (always optional) --
+AgeBand = Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
+Gender = Literal["woman", "man", "non_binary", "another_gender"]
+Education = Literal["secondary_or_less", "some_tertiary", "bachelors", "postgraduate"]
+
+
+class DemographicsIn(BaseModel):
+    """What you choose to say about yourself; leave a field out (or null) for "prefer not
+    to say". The whole set is replaced: a field you leave out is no longer given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age_band: AgeBand | None = None
+    gender: Gender | None = None
+    education: Education | None = None
+    first_language: str | None = Field(None, min_length=2, max_length=2, description=(
+        "Your first language as an ISO 639-1 code (two letters, e.g. en, sw, hi)."))
+
+
+class MyDemographics(BaseModel):
+    given: dict[str, str] = Field(description="The fields you gave, with your answers.")
+    fields: dict[str, list[str] | None] = Field(description=(
+        "Every field you may give and its values (null: an ISO 639-1 language code)."))
+    how_used: str = Field(description="How the answers are used.")
+    erased: list[str] = Field([], description="The fields just erased (DELETE only).")
+
+
+def _mine(given: dict[str, str], erased: list[str] | None = None) -> MyDemographics:
+    return MyDemographics(
+        given=given, how_used=demographics.HOW_USED, erased=erased or [],
+        fields={n: None if v is None else list(v) for n, v in demographics.FIELDS.items()})
+
+
+@router.get("/me/demographics", response_model=MyDemographics, responses=ERRORS,
+            tags=["people"], openapi_extra=action("demographics.own"))
+def my_demographics(principal: PrincipalDep, store: StoreDep) -> MyDemographics:
+    """What you have chosen to say about yourself (only the fields you gave). Nobody else
+    sees it one worker at a time; reports count it in groups of at least k workers."""
+    authorize(principal, "demographics.own")
+    with store.read() as conn:
+        return _mine(demographics.demographics_of(conn, _worker_id(principal)))
+
+
+@router.put("/me/demographics", response_model=MyDemographics, responses=ERRORS,
+            tags=["people"], openapi_extra=action("demographics.own"))
+def set_my_demographics(body: DemographicsIn, principal: PrincipalDep,
+                        store: StoreDep) -> MyDemographics:
+    """Give, change or withdraw your answers (the whole set: a field left out is no longer
+    given). The ledger records which fields you gave, never your answers."""
+    authorize(principal, "demographics.own")
+    worker_id = _worker_id(principal)
+    with store.write() as conn:
+        given = demographics.set_demographics(conn, worker_id, body.model_dump(),
+                                              actor=f"worker:{worker_id}")
+    return _mine(given)
+
+
+@router.delete("/me/demographics", response_model=MyDemographics, responses=ERRORS,
+               tags=["people"], openapi_extra=action("demographics.own"))
+def erase_my_demographics(principal: PrincipalDep, store: StoreDep) -> MyDemographics:
+    """Erase everything you gave about yourself."""
+    authorize(principal, "demographics.own")
+    worker_id = _worker_id(principal)
+    with store.write() as conn:
+        erased = demographics.forget_demographics(conn, worker_id,
+                                                  actor=f"worker:{worker_id}")
+    return _mine({}, erased)

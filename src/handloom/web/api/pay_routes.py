@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from handloom.errors import NotFound
-from handloom.labor import floors, pay
+from handloom.labor import floors, pay, payouts
 from handloom.store.schema import projects, workers
 from handloom.web.api.routes import ERRORS, _worker_id, action
 from handloom.web.deps import PrincipalDep, StoreDep
@@ -204,3 +204,35 @@ def import_floors(body: FloorsIn, principal: PrincipalDep, store: StoreDep) -> d
     with store.write() as conn:
         return floors.import_rows(conn, body.floors, source=body.source,
                                   actor=principal.actor).to_dict()
+
+
+# -- disclosure: payouts (marking earned pay as paid out) --
+class MarkPaidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    through: str | None = Field(None, min_length=1, max_length=40, description=(
+        "Mark pay events created before this time: an ISO 8601 date-time (without a zone, "
+        "UTC) or a date, meaning the end of that day (UTC). Default: now."))
+    worker: str | None = Field(None, min_length=1, max_length=200, description=(
+        "Only this worker's pay events, by the operator's reference for them."))
+
+
+@router.post("/projects/{name}/pay/mark-paid", responses=ERRORS,
+             openapi_extra=action("pay.mark_paid"))
+def mark_paid(name: Annotated[str, Path(max_length=120)], body: MarkPaidIn,
+              principal: PrincipalDep, store: StoreDep) -> dict[str, Any]:
+    """Record a payout: every pay event of the project not yet paid and created before
+    ``through`` is marked paid now (for one worker, or all). Returns how many, the net
+    total and the cut-off; the payout is on the ledger (``pay.paid_out``)."""
+    authorize(principal, "pay.mark_paid")
+    through = None if body.through is None else payouts.parse_through(body.through)
+    with store.write() as conn:
+        project = get_project(conn, name)
+        worker_id = None
+        if body.worker is not None:
+            worker_id = conn.execute(select(workers.c.id).where(
+                workers.c.ref == body.worker)).scalar()
+            if worker_id is None:
+                raise NotFound(f"No worker {body.worker!r}.", field="worker")
+        return payouts.mark_paid(conn, project, through=through, worker_id=worker_id,
+                                 actor=principal.actor)

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from handloom import ledger
-from handloom.disclose.dataset import FORMATS, export_project
+from handloom.disclose import statement
+from handloom.disclose.dataset import FILE_FORMATS, FORMATS, export_dataset
 from handloom.errors import Invalid
 from handloom.kinds.base import kind_catalog
 from handloom.web import work_loop
@@ -139,6 +141,69 @@ def new_instructions(name: str, body: s.InstructionsChange, principal: Principal
     return s.Instructions(version=version, text=body.text, change_note=body.change_note)
 
 
+# -- disclosure: the project's statement (what only a person can know) --
+def _said(name: str, limit: int | None = None) -> Any:
+    """An optional text field of the statement, described as the forms describe it."""
+    return Field(None, max_length=limit or statement.max_length(name),
+                 description=statement.help_for(name))
+
+
+class DisclosurePatch(BaseModel):
+    """The stated fields to change; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str | None = _said("purpose")
+    downstream_use: str | None = _said("downstream_use", 40)
+    data_source: str | None = _said("data_source")
+    assumptions: str | None = _said("assumptions")
+    data_collection: str | None = _said("data_collection")
+    collection_type: str | None = _said("collection_type")
+    collection_timeframe: str | None = _said("collection_timeframe")
+    preprocessing: str | None = _said("preprocessing")
+    missing_data: str | None = _said("missing_data")
+    biases: str | None = _said("biases")
+    bias_measures: str | None = _said("bias_measures")
+    data_gaps: str | None = _said("data_gaps")
+    known_limitations: str | None = _said("known_limitations")
+    use_cases: str | None = _said("use_cases")
+    social_impact: str | None = _said("social_impact")
+    personal_information: str | None = _said("personal_information")
+    data_retention: str | None = _said("data_retention")
+    maintenance_plan: str | None = _said("maintenance_plan")
+    license: str | None = _said("license")
+    citation: str | None = _said("citation")
+    k: int | None = Field(None, ge=statement.K_MIN, le=1000,
+                          description=statement.help_for("k") + " It can only be raised.")
+
+
+@router.get("/projects/{name}/disclosure", responses=ERRORS, tags=["projects"],
+            openapi_extra=action("project.read"))
+def get_disclosure(name: str, principal: PrincipalDep, store: StoreDep) -> dict[str, Any]:
+    """The project's disclosure statement: what only a person can know (purpose, data
+    source, assumptions, biases, licence …) and the k of its reports, each field as stated
+    (empty: not stated)."""
+    authorize(principal, "project.read")
+    with store.read() as conn:
+        project = projects.get_project(conn, name)
+        if principal.role == "worker":
+            views.open_project_card(conn, _worker_id(principal), name)
+        return statement.stated(project)
+
+
+@router.patch("/projects/{name}/disclosure", responses=ERRORS, tags=["projects"],
+              openapi_extra=action("disclosure.edit"))
+def edit_disclosure(name: str, body: DisclosurePatch, principal: PrincipalDep,
+                    store: StoreDep) -> dict[str, Any]:
+    """Change stated fields (those given; null leaves one as it is). Which fields changed
+    is recorded on the ledger with the SHA-256 of each new text; k can only go up."""
+    authorize(principal, "disclosure.edit")
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    with store.write() as conn:
+        project = projects.get_project(conn, name)
+        return statement.update_statement(conn, project, changes, actor=principal.actor)
+
+
 @router.get("/projects/{name}/summary", response_model=s.ProjectSummary, responses=ERRORS,
             tags=["projects"],
              openapi_extra=action("project.summary"))
@@ -203,17 +268,36 @@ def list_annotations(name: str, principal: PrincipalDep, store: StoreDep,
             response_class=FileResponse,
              openapi_extra=action("dataset.export"))
 def export(name: str, principal: PrincipalDep, store: StoreDep,
-           format: Annotated[str, Query(pattern="^(jsonl|parquet)$")] = "jsonl") -> FileResponse:
+           format: Annotated[str, Query(pattern="^(jsonl|parquet|hf|croissant)$")] = "jsonl",
+           answers: bool = True,
+           k: Annotated[int | None, Query(ge=5, le=1000)] = None) -> FileResponse:
+    """The project's dataset: a JSONL or Parquet file, or (``hf``, ``croissant``) the
+    export folder as a zip archive. ``answers=false`` leaves out the individual answers;
+    ``k`` can only raise the project's k. Every export is recorded on the ledger."""
     authorize(principal, "dataset.export")
+    import shutil
     import tempfile
     from pathlib import Path
 
     if format not in FORMATS:
         raise Invalid(f"Unknown format {format!r}.", field="format")
     tmp = Path(tempfile.mkdtemp(prefix="handloom-export-"))
-    out = tmp / f"{name}.{format}"
-    export_project(store, name, format, out, actor=principal.actor)
-    media = "application/x-ndjson" if format == "jsonl" else "application/vnd.apache.parquet"
+    try:
+        if format in FILE_FORMATS:
+            out = tmp / f"{name}.{format}"
+            export_dataset(store, name, format, out, actor=principal.actor, answers=answers,
+                           k=k)
+            media = ("application/x-ndjson" if format == "jsonl"
+                     else "application/vnd.apache.parquet")
+        else:
+            folder = tmp / f"{name}-{format}"
+            export_dataset(store, name, format, folder, actor=principal.actor,
+                           answers=answers, k=k)
+            out = Path(shutil.make_archive(str(folder), "zip", root_dir=folder))
+            media = "application/zip"
+    except BaseException:
+        _remove_tree(tmp)
+        raise
     return FileResponse(out, media_type=media, filename=out.name,
                         background=BackgroundTask(_remove_tree, tmp))
 
@@ -307,9 +391,13 @@ def create_token(body: s.TokenCreate, principal: PrincipalDep, store: StoreDep) 
 
 @router.get("/ledger/verify", response_model=s.LedgerStatus, responses=ERRORS, tags=["ledger"],
              openapi_extra=action("ledger.verify"))
-def verify_ledger(principal: PrincipalDep, store: StoreDep) -> s.LedgerStatus:
+def verify_ledger(principal: PrincipalDep, store: StoreDep,
+                  anchor: Annotated[str | None, Query(
+                      max_length=100, description="SEQ:HASH from a transparency report: also "
+                      "check that event SEQ still has HASH.")] = None) -> s.LedgerStatus:
     authorize(principal, "ledger.verify")
+    wanted = ledger.parse_anchor(anchor) if anchor else None
     with store.read() as conn:
-        result = ledger.verify(conn)
+        result = ledger.verify(conn, wanted)
     return s.LedgerStatus(ok=result.ok, events=result.events, head=result.head,
                           broken_at=result.broken_at, problem=result.problem)

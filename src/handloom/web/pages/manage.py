@@ -67,11 +67,17 @@ FORM_FIELDS = (
     "gold_rate", "lease_seconds", "status", "instructions", "content_categories",
     "pay.model", "pay.currency", "pay.piece_rate", "pay.hourly_rate",
     "pay.est_seconds_per_item", "pay.jurisdictions", "kind_config",
+    # -- disclosure: what only a person can know, asked for up front --
+    "known_limitations", "disclosure.assumptions", "disclosure.license",
 )
-TEXT_KEYS = ("title", "purpose", "data_source", "instructions")
+TEXT_KEYS = ("title", "purpose", "data_source", "instructions", "known_limitations")
+# The [disclosure] keys the form asks for; the rest may come from the TOML box, or later
+# from the project's Disclosure page.
+DISCLOSURE_KEYS = ("assumptions", "license")
 NUMBER_KEYS = ("overlap", "gold_rate", "lease_seconds")
 PAY_KEYS = ("piece_rate", "hourly_rate", "est_seconds_per_item")
-TAKEN_BY_FORM = frozenset(f.split(".")[0] for f in FORM_FIELDS) - {"kind_config"}
+TAKEN_BY_FORM = frozenset(f.split(".")[0] for f in FORM_FIELDS) - {"kind_config",
+                                                                    "disclosure"}
 DEFAULTS = {"overlap": "3", "gold_rate": "0", "downstream_use": "training",
             "kind": "classification", "status": "open", "pay.model": "piece",
             "pay.currency": "USD"}
@@ -299,10 +305,18 @@ def spec_from_form(values: dict[str, str]) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise Invalid(f"Not valid TOML: {exc}.", field="kind_config") from None
     clash = sorted(set(config) & TAKEN_BY_FORM)
+    stated = config.get("disclosure", {})
+    if isinstance(stated, dict):
+        clash += sorted(f"disclosure.{key}" for key in DISCLOSURE_KEYS
+                        if key in stated and values.get(f"disclosure.{key}"))
     if clash:
         raise Invalid(f"Set {', '.join(clash)} in its own field above, not here.",
                       field="kind_config")
     raw.update(config)
+    given = {key: values[f"disclosure.{key}"] for key in DISCLOSURE_KEYS
+             if values.get(f"disclosure.{key}")}
+    if given:
+        raw["disclosure"] = {**(stated if isinstance(stated, dict) else {}), **given}
     return raw
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
 from handloom.errors import HandloomError
-from handloom.labor import pay
+from handloom.labor import pay, payouts
 from handloom.store.writer import WriteQueue
 from handloom.web import charts
 from handloom.web.deps import StoreDep, WritesDep
@@ -100,6 +100,9 @@ def manage_section(conn: Connection, project: Any) -> dict[str, Any]:
         "paid_hours": hours(data["time"]["paid_seconds"]),
         "unpaid_hours": hours(data["time"]["unpaid_seconds"]),
         "unpaid_rows": [(name, f"{h:.2f}") for name, h in unpaid],
+        # -- disclosure: payouts --
+        "payouts": payouts.project_payouts(conn, project),
+        "mark_paid_roles": sorted(POLICY["pay.mark_paid"]),
     })
     return data
 
@@ -132,7 +135,7 @@ def payroll_csv(name: Name, me: UserDep, store: StoreDep) -> Response:
 
 
 async def _act(request: Request, writes: WriteQueue, name: str,
-               action: Callable[[Connection], str]) -> Response:
+               action: Callable[[Connection], str], anchor: str = "top-ups") -> Response:
     """Run *action* in a write transaction; its message (or the error's) is flashed on the
     pay page, where the manager lands again."""
     try:
@@ -140,7 +143,7 @@ async def _act(request: Request, writes: WriteQueue, name: str,
     except HandloomError as exc:
         message = exc.message
     request.session[FLASH_KEY] = message
-    return RedirectResponse(f"/manage/{name}/pay#top-ups", status_code=303)
+    return RedirectResponse(f"/manage/{name}/pay#{anchor}", status_code=303)
 
 
 @router.post("/manage/{name}/pay/check")
@@ -186,3 +189,26 @@ async def dismiss(name: Name, adjustment_id: int, request: Request, me: UserDep,
 
     return await _act(request, writes, name, work)
 
+
+
+# -- disclosure: payouts --
+@router.post("/manage/{name}/pay/mark-paid")
+async def mark_paid(name: Name, request: Request, me: UserDep, _csrf: CsrfDep,
+                    writes: WritesDep) -> Response:
+    """Record a payout of everything owed (earned before the optional date)."""
+    authorize(me, "pay.mark_paid")
+    form = await request.form()
+    raw = form.get("through")
+    through_text = raw.strip() if isinstance(raw, str) else ""
+
+    def work(conn: Connection) -> str:
+        through = payouts.parse_through(through_text) if through_text else None
+        result = payouts.mark_paid(conn, projects.get_project(conn, name), through=through,
+                                   actor=me.actor)
+        if not result["count"]:
+            return "Nothing to mark as paid: no pay is owed from before that time."
+        return (f"Marked {result['count']} pay event(s) as paid: {result['currency']} "
+                f"{result['total']} to {result['workers']} worker(s). Their statements now "
+                "show it as paid.")
+
+    return await _act(request, writes, name, work, anchor="payouts")
