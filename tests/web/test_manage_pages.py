@@ -121,6 +121,7 @@ def test_the_list_shows_every_project_with_progress(manager: httpx.Client) -> No
     assert '<link rel="stylesheet" href="/static/css/manage.css">' in page.text
     assert 'href="/manage/new"' in page.text  # the "New project" button
     assert 'href="/manage/p"' in page.text
+    assert 'href="/manage/p/report"' in page.text  # each report is one click from the list
     text = text_of(page.text)
     assert "Toxic comments" in text and "classification" in text and "open" in text
     # 3 items, all done (overlap 3, three answers each); 9 answers by 3 workers

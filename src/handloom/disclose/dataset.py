@@ -159,6 +159,23 @@ def _worker_provenance(conn: Connection, project_id: int) -> dict[int, tuple[str
     return {r.id: (r.role_class, r.name) for r in rows}
 
 
+def published_label(kind: Any, run: Any, item_id: int, final_answer: Any,
+                    counted: list[Any]) -> dict[str, Any]:
+    """The label a dataset publishes for an item (the one rule; the report's figures use it
+    too): the reviewer's decision if there is one, else the aggregation *run*'s result
+    with its posterior confidence, else the kind's own aggregate of the *counted* answers."""
+    result = run.results.get(item_id)
+    if final_answer is not None:
+        return {"answer": final_answer, "confidence": 1.0, "method": "adjudicated",
+                "n_answers": len(counted)}
+    if result is not None:
+        return {"answer": result[0], "confidence": round(result[1], 6), "method": run.method,
+                "n_answers": len(counted)}
+    agg = kind.aggregate(counted)
+    return {"answer": agg.answer, "confidence": round(agg.confidence, 6),
+            "method": agg.method, "n_answers": agg.n_answers}
+
+
 def iter_export_records(conn: Connection, project: Any, *,
                         answers: bool = True) -> Iterator[dict[str, Any]]:
     """One record per dataset item (qualification-test items excluded), in id order, with
@@ -190,17 +207,7 @@ def iter_export_records(conn: Connection, project: Any, *,
         for item in batch:
             anns = by_item.get(item.id, [])
             counted = [a.answer for a in anns if a.review_status != "rejected"]
-            result = run.results.get(item.id)
-            if item.final_answer is not None:
-                final = {"answer": item.final_answer, "confidence": 1.0,
-                         "method": "adjudicated", "n_answers": len(counted)}
-            elif result is not None:
-                final = {"answer": result[0], "confidence": round(result[1], 6),
-                         "method": run.method, "n_answers": len(counted)}
-            else:
-                agg = kind.aggregate(counted)
-                final = {"answer": agg.answer, "confidence": round(agg.confidence, 6),
-                         "method": agg.method, "n_answers": agg.n_answers}
+            final = published_label(kind, run, item.id, item.final_answer, counted)
             record: dict[str, Any] = {
                 "id": item.external_id,
                 "payload": item.payload,

@@ -37,6 +37,7 @@ import numpy as np
 from sqlalchemy import Connection, func, select
 
 from handloom import ledger
+from handloom.disclose.dataset import published_label
 from handloom.errors import Invalid
 from handloom.labor import floors as floor_table
 from handloom.labor.earnings import collect, per_hour, worker_floor
@@ -551,9 +552,8 @@ class _Ctx:
 
 def published_labels(conn: Connection, project: Any
                      ) -> dict[int, tuple[Any, str, float | None, int]]:
-    """Each item's published label, as exports publish it: the reviewer's decision if there
-    is one, else the project's aggregation method (posterior confidence), else the kind's
-    own aggregate. Value: (answer or None, method, confidence, counted answers)."""
+    """Each item's published label, by the exports' own rule (:func:`published_label`).
+    Value: (answer or None, method, confidence, counted answers)."""
     kind = kind_of(project)
     run = aggregate_project(conn, project, apply=False)
     counted: dict[int, list[Any]] = {}
@@ -566,16 +566,11 @@ def published_labels(conn: Connection, project: Any
     out: dict[int, tuple[Any, str, float | None, int]] = {}
     for item in conn.execute(select(items.c.id, items.c.final_answer)
                              .where(items.c.project_id == project.id)):
-        given = counted.get(int(item.id), [])
-        result = run.results.get(int(item.id))
-        if item.final_answer is not None:
-            out[int(item.id)] = (item.final_answer, "adjudicated", 1.0, len(given))
-        elif result is not None:
-            out[int(item.id)] = (result[0], run.method, round(result[1], 6), len(given))
-        else:
-            agg = kind.aggregate(given)
-            out[int(item.id)] = (agg.answer, agg.method, round(agg.confidence, 6)
-                                 if agg.answer is not None else None, agg.n_answers)
+        label = published_label(kind, run, int(item.id), item.final_answer,
+                                counted.get(int(item.id), []))
+        out[int(item.id)] = (label["answer"], label["method"],
+                             label["confidence"] if label["answer"] is not None else None,
+                             label["n_answers"])
     return out
 
 

@@ -268,7 +268,7 @@ def manage_home(request: Request, me: UserDep, store: StoreDep) -> Response:
         s["progress"] = _progress_chart(s, f"progress-{s['name']}")
     return page("pages/manage_list.html", template_context(
         request, me, summaries=summaries, can_create=allowed(me, "project.create"),
-        flash=_take_flash(request)))
+        can_report=allowed(me, "report.read"), flash=_take_flash(request)))
 
 
 # ------------------------------------------------------------------ a new project
