@@ -147,16 +147,19 @@ def _soft_label(kind: Any, answers: list[dict[str, Any]]) -> dict[str, float]:
     return {k: round(v / len(answers), 6) for k, v in sorted(counts.items())}
 
 
-def _worker_provenance(conn: Connection, project_id: int) -> dict[int, tuple[str, str | None]]:
-    """Role class and vendor name of each worker who answered in the project (and only
-    those: nothing else about any worker is read)."""
+def _worker_provenance(conn: Connection, project: Any) -> dict[int, tuple[str, str, str | None]]:
+    """Pseudonym, role class and vendor name of each worker who answered in the project
+    (and only those: nothing else about any worker is read). One HMAC per worker, not per
+    answer."""
+    project_id = project.id
     answered = (select(schema.annotations.c.worker_id)
                 .where(schema.annotations.c.project_id == project_id).distinct())
     rows = conn.execute(
         select(workers.c.id, workers.c.role_class, vendors.c.name)
         .select_from(workers.outerjoin(vendors, vendors.c.id == workers.c.vendor_id))
         .where(workers.c.id.in_(answered)))
-    return {r.id: (r.role_class, r.name) for r in rows}
+    return {r.id: (pseudonym(project.pseudonym_secret, r.id), r.role_class, r.name)
+            for r in rows}
 
 
 def published_label(kind: Any, run: Any, item_id: int, final_answer: Any,
@@ -184,11 +187,17 @@ def iter_export_records(conn: Connection, project: Any, *,
     with its provenance."""
     kind = kind_of(project)
     run = aggregate_project(conn, project, apply=False)
-    provenance = _worker_provenance(conn, project.id) if answers else {}
+    provenance = _worker_provenance(conn, project) if answers else {}
+    a = schema.annotations.c
+    # Only the columns a record uses: the suggestion itself (JSON) is never decoded.
+    answer_columns = (a.item_id, a.worker_id, a.answer, a.instruction_version, a.served_at,
+                      a.submitted_at, a.active_seconds, a.review_status,
+                      a.suggestion.isnot(None).label("suggestion_shown"))
     after = 0
     while True:
         batch = conn.execute(
-            select(items)
+            select(items.c.id, items.c.external_id, items.c.payload, items.c.sensitivity,
+                   items.c.is_gold, items.c.final_answer)
             .where(items.c.project_id == project.id, items.c.id > after,
                    items.c.is_qualification.is_(False))
             .order_by(items.c.id)
@@ -199,9 +208,9 @@ def iter_export_records(conn: Connection, project: Any, *,
         after = batch[-1].id
         by_item: dict[int, list[Any]] = {}
         for ann in conn.execute(
-            select(schema.annotations)
-            .where(schema.annotations.c.item_id.in_([r.id for r in batch]))
-            .order_by(schema.annotations.c.id)
+            select(*answer_columns)
+            .where(a.item_id.in_([r.id for r in batch]))
+            .order_by(a.id)
         ):
             by_item.setdefault(ann.item_id, []).append(ann)
         for item in batch:
@@ -217,15 +226,15 @@ def iter_export_records(conn: Connection, project: Any, *,
                 "soft_label": _soft_label(kind, counted),
             }
             if answers:
-                record["annotations"] = [_answer_record(project, a, provenance) for a in anns]
+                record["annotations"] = [_answer_record(ann, provenance) for ann in anns]
             yield record
 
 
-def _answer_record(project: Any, ann: Any,
-                   provenance: dict[int, tuple[str, str | None]]) -> dict[str, Any]:
-    role_class, vendor = provenance.get(ann.worker_id, (None, None))
+def _answer_record(ann: Any,
+                   provenance: dict[int, tuple[str, str, str | None]]) -> dict[str, Any]:
+    worker, role_class, vendor = provenance[ann.worker_id]
     return {
-        "worker": pseudonym(project.pseudonym_secret, ann.worker_id),
+        "worker": worker,
         "role_class": role_class,
         "vendor": vendor,
         "answer": ann.answer,
@@ -233,7 +242,7 @@ def _answer_record(project: Any, ann: Any,
         "served_at": as_utc(ann.served_at).isoformat(),
         "submitted_at": as_utc(ann.submitted_at).isoformat(),
         "active_seconds": ann.active_seconds,
-        "suggestion_shown": ann.suggestion is not None,
+        "suggestion_shown": bool(ann.suggestion_shown),
         "review_status": ann.review_status,
     }
 
