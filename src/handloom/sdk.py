@@ -197,8 +197,10 @@ class Client:
     def create_token(self, username: str, name: str = "") -> str:
         return self._post("/tokens", {"username": username, "name": name})["token"]  # type: ignore[no-any-return]
 
-    def verify_ledger(self) -> dict[str, Any]:
-        return self._get("/ledger/verify")  # type: ignore[no-any-return]
+    def verify_ledger(self, anchor: str | None = None) -> dict[str, Any]:
+        """Recompute the chain; with *anchor* ("SEQ:HASH" from a transparency report), also
+        check that event SEQ still has HASH."""
+        return self._get("/ledger/verify", anchor=anchor)  # type: ignore[no-any-return]
 
     # -- fair work: pay and time --
     def my_pay(self, *, project: str | None = None, since: str | None = None,

@@ -133,6 +133,8 @@ def test_the_sdk_reads_the_report(seeded: Store, live_server: str, people: Peopl
     with Client(live_server, people.role("auditor").token) as client:
         data = client.report("p")
         assert data["anchor"]["seq"] == data["facts"]["anchor"]["seq"]
+        anchor = f"{data['anchor']['seq']}:{data['anchor']['hash']}"
+        assert client.verify_ledger(anchor=anchor)["ok"] is True  # the auditor's check
         assert client.report("p", k=8)["facts"]["k"] == 8
         assert client.report_document("p", "md").startswith("# Transparency report")
         assert "<!doctype html>" in client.report_document("p")
