@@ -273,3 +273,34 @@ def test_a_licence_url_or_name_is_kept() -> None:
     doc_named = croissant_document(named, {}, items=0, unlabeled=0, answers_published=False)
     assert doc_url["license"] == "https://example.org/terms"
     assert doc_named["license"] == {"@type": "sc:CreativeWork", "name": "Custom terms v2"}
+
+
+def test_every_stated_field_lands_where_the_statement_page_says(store: Store,
+                                                                 tmp_path: Path) -> None:
+    """The Disclosure page tells the project which Croissant property each field feeds
+    (statement.FEEDS); the file must agree, field by field."""
+    from factories import import_rows, make_project
+    from handloom.disclose.statement import FEEDS
+
+    values = {name: f"MARK-{name}-7f3" for name in FEEDS if name not in ("k",)}
+    values["downstream_use"] = "research"
+    values["collection_timeframe"] = "2020-01/2021-06"
+    columns = {n: values.pop(n) for n in ("purpose", "downstream_use", "data_source",
+                                          "known_limitations", "data_retention")}
+    with store.write() as conn:
+        make_project(conn, "fed", **columns, disclosure=values)
+    import_rows(store, "fed", [{"id": "a", "text": "x"}, {"id": "b", "text": "y"}])
+    out = tmp_path / "fed"
+    export_dataset(store, "fed", "croissant", out, actor="user:1")
+    doc = json.loads((out / METADATA_FILE).read_text(encoding="utf-8"))
+    stated = {**values, **columns}
+    checked = 0
+    for name, feeds in FEEDS.items():
+        for feed in feeds:
+            prefix, _, prop = feed.partition(":")
+            if prefix not in ("rai", "sc", "cr") or not prop:
+                continue
+            key = feed if prefix == "rai" else prop
+            assert stated[name] in json.dumps(doc.get(key), ensure_ascii=False), (name, feed)
+            checked += 1
+    assert checked >= 18

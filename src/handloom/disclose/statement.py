@@ -124,7 +124,7 @@ _COLUMN_HELP = {
 # Where each stated field is published: the EU AI Act Article 10(2) point it answers in the
 # report's checklist, and the Croissant (RAI vocabulary or schema.org) property it fills.
 FEEDS: dict[str, tuple[str, ...]] = {
-    "purpose": ("Art. 10(2)(a)", "sc:description"),
+    "purpose": ("Art. 10(2)(a)", "rai:dataUseCases"),
     "downstream_use": ("Art. 10(2)(a)", "rai:dataUseCases"),
     "data_source": ("Art. 10(2)(b)", "rai:dataCollectionRawData"),
     "assumptions": ("Art. 10(2)(d)",),
