@@ -275,6 +275,12 @@ def test_k_only_goes_up(scripted: Scripted) -> None:
     assert high.workforce.workers.suppressed
     assert high.pay.effective_hourly.bins == []
     assert high.quality.match_share.suppressed
+    # the answers under each instruction version describe who gave them, too
+    assert [v.answers for v in high.instructions.versions] == [None]
+    assert all(r.answers is None for r in high.quality.by_category)
+    low = scripted.facts()
+    assert low.instructions.versions[0].answers == low.dataset.answers + \
+        low.dataset.rejected_answers
 
 
 def _assert_k(f: facts.Facts, k: int) -> None:

@@ -266,7 +266,9 @@ class VersionRow:
     change_note: str  # written by staff, not workers
     text_sha256: str
     words: int
-    answers: int  # answers given under this version
+    # answers given under this version; None (suppressed) when fewer than k workers gave
+    # them (with protect()'s secondary suppression across versions)
+    answers: int | None
     flags_answered: list[FlagRef]
 
 
@@ -295,7 +297,7 @@ class SliceRow:
     dimension: str  # "label", "sensitivity", or a demographic field
     name: str
     items: int
-    answers: int
+    answers: int | None  # None when the slice is suppressed (it describes < k workers)
     match_share: Cell  # share of answers equal to the published label
 
 
@@ -924,6 +926,12 @@ def _instructions(ctx: _Ctx) -> InstructionFacts:
         select(answers.c.instruction_version, func.count())
         .where(answers.c.project_id == pid)
         .group_by(answers.c.instruction_version)).all())
+    version_workers: dict[str, set[int]] = {}
+    for v_no, wid in conn.execute(
+            select(answers.c.instruction_version, answers.c.worker_id)
+            .where(answers.c.project_id == pid).distinct()):
+        version_workers.setdefault(str(v_no), set()).add(int(wid))
+    hidden_versions = protect(version_workers, k)
     issues = conn.execute(select(guideline_issues.c.id, guideline_issues.c.kind,
                                  guideline_issues.c.created_at, guideline_issues.c.status,
                                  guideline_issues.c.resolved_in_version,
@@ -947,7 +955,8 @@ def _instructions(ctx: _Ctx) -> InstructionFacts:
         versions.append(VersionRow(
             int(v.version), _iso(v.created_at) or "", v.change_note or "",
             hashlib.sha256(v.text.encode()).hexdigest(), len(v.text.split()),
-            int(per_version.get(v.version, 0)), refs))
+            None if str(v.version) in hidden_versions else int(per_version.get(v.version, 0)),
+            refs))
     answered_i = [i for i in issues if i.status == "answered"]
     open_i = [i for i in issues if i.status != "answered"]
 
@@ -1050,9 +1059,11 @@ def _quality(ctx: _Ctx) -> QualityFacts:
         for dim in ("label", "sensitivity")}
     for (dim, name), (its, n_ans, n_match, ws) in sorted(slice_stats.items()):
         if dim in ("label", "sensitivity"):
-            share = (Cell(None, None, True) if name in category_hidden[dim]
-                     else Cell(_share(n_match, n_ans), len(ws)))
-            by_category.append(SliceRow(dim, name, len(its), n_ans, share))
+            if name in category_hidden[dim]:
+                by_category.append(SliceRow(dim, name, len(its), None, Cell(None, None, True)))
+            else:
+                by_category.append(SliceRow(dim, name, len(its), n_ans,
+                                            Cell(_share(n_match, n_ans), len(ws))))
         elif len(ws) >= k and name not in hidden_groups.get(dim, set()):
             by_group.append(SliceRow(dim, name, len(its), n_ans,
                                      Cell(_share(n_match, n_ans), len(ws))))

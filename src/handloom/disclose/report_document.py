@@ -167,6 +167,10 @@ class _Fmt:
     def hours(self, c: Cell) -> str:
         return self.fig(c, hours_text)
 
+    def count(self, value: int | None) -> str:
+        """A plain count that is None where it would describe fewer than k workers."""
+        return Suppressed(suppressed_text(self.k)) if value is None else str(value)
+
 
 def _short(digest: str, n: int = 16) -> str:
     return digest[:n] + "…" if len(digest) > n else digest
@@ -432,7 +436,8 @@ def _instructions(f: Facts) -> Section:
                      ["version", "published", "words", "sha256", "answers under it",
                       "what changed", "flags it answered"],
                      [[str(v.version), _day(v.created_at), str(v.words), _short(v.text_sha256),
-                       str(v.answers), v.change_note or "–", flags(v.flags_answered)]
+                       fm.count(v.answers), v.change_note or "–",
+                       flags(v.flags_answered)]
                       for v in ins.versions], numeric=(0, 2, 4))
     figures = Figures([
         ("Guideline flags raised by workers", fm.fig(ins.flags_raised)),
@@ -480,8 +485,8 @@ def _quality(f: Facts) -> Section:
                     [[m, str(n)] for m, n in f.dataset.label_methods.items()], numeric=(1,))
     cats = Table("Agreement with the published label by item category",
                  ["dimension", "category", "items", "answers", "equal to the label"],
-                 [[r.dimension, r.name, str(r.items), str(r.answers), fm.share(r.match_share)]
-                  for r in q.by_category], numeric=(2, 3, 4))
+                 [[r.dimension, r.name, str(r.items), fm.count(r.answers),
+                   fm.share(r.match_share)] for r in q.by_category], numeric=(2, 3, 4))
     groups = Table("Agreement with the published label by self-reported group",
                    ["field", "group", "items", "answers", "equal to the label"],
                    [[r.dimension, r.name, str(r.items), str(r.answers),

@@ -154,9 +154,13 @@ def _flag_evidence(f: Facts) -> list[str]:
             f"{_cell(f.voice.flags_median_days_to_answer, k, days_text)}"]
 
 
+def _version_answers(row: Any, k: int) -> str:
+    return suppressed_text(k) if row.answers is None else str(row.answers)
+
+
 def _revised_after_answers(f: Facts) -> bool:
     v = f.instructions.versions
-    return len(v) > 1 and v[0].answers > 0
+    return len(v) > 1 and v[0].answers != 0  # None: some answers, by fewer than k workers
 
 
 def _exposure_protections(f: Facts) -> list[str]:
@@ -208,15 +212,15 @@ def partnership_on_ai(f: Facts) -> Scorecard:
 
     v = f.instructions.versions
     ev = [f"instruction versions: {len(v)}",
-          f"answers under version 1: {v[0].answers if v else 0}",
+          f"answers under version 1: {_version_answers(v[0], k) if v else 0}",
           f"effective hourly pay measured for: {_cell(f.pay.effective_hourly.n, k)}"]
     rule = ("met: the instructions were revised after answers came in under their first "
             "version (a trial run changed the task); partly: revised before any answer; "
             "not recorded: one version only (Handloom records no separate pilot phase).")
     if _revised_after_answers(f):
         status: Status = "met"
-        answer = (f"Version 1 was tried on {v[0].answers} answers, then the instructions were "
-                  f"revised {len(v) - 1} time(s).")
+        answer = (f"Version 1 was tried on {_version_answers(v[0], k)} answers, then the "
+                  f"instructions were revised {len(v) - 1} time(s).")
     elif len(v) > 1:
         status, answer = "partly", "The instructions were revised, but before any answer."
     else:
@@ -718,7 +722,11 @@ NIST_SOURCE = ("NIST AI 600-1, Artificial Intelligence Risk Management Framework
 def nist_ai_600_1(f: Facts) -> Scorecard:
     k = f.k
     v = f.instructions.versions
-    under = sum(r.answers for r in v)
+    # Versions whose answer count is suppressed hold answers too: together they are what
+    # the published counts leave of the dataset's total.
+    shown = sum(r.answers for r in v if r.answers is not None)
+    total = f.dataset.answers + f.dataset.rejected_answers
+    under = total if any(r.answers is None for r in v) else shown
     noted = [r for r in v[1:] if r.change_note.strip()]
     ev = [f"instruction versions: {len(v)}",
           f"answers given under a recorded version: {under}",
