@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from handloom.labor import appeals, demographics, exposure, guidelines, pay, payouts, wellbeing
 from handloom.store.db import Store, utcnow
@@ -131,7 +131,8 @@ def build_finished_round(store: Store, examples: Path, *, reviewer_id: int, mana
         guidelines.answer(conn, project, issue, "Sharing where someone works or lives is "
                           "doxxing: escalate, severity 3.", manager_id, f"user:{manager_id}")
         projects.add_instruction_version(
-            conn, project.id, project_text(conn, project.id) + DOXXING_RULE,
+            conn, project.id,
+            str(projects.current_instructions(conn, project.id)["text"]) + DOXXING_RULE,
             change_note="Doxxing (workplace, address) is escalated, severity 3.",
             answers_issues=[issue], actor=f"user:{manager_id}", created_by=manager_id)
         # Six rejections by the reviewer, each appealed; the manager upholds four.
@@ -180,7 +181,3 @@ DOXXING_RULE = """
 Sharing where someone works or lives, or how to find them offline, is **escalate** with
 severity **3**, even when the post sounds calm.
 """
-
-
-def project_text(conn: Connection, project_id: int) -> str:
-    return str(projects.current_instructions(conn, project_id)["text"])

@@ -550,6 +550,9 @@ class _Ctx:
     # item id -> published label answer (None: no label yet), method, confidence, counted n
     labels: dict[int, tuple[Any, str, float | None, int]]
     counted: list[Any]  # counted answers on non-gold, non-qualification items
+    items: list[Any]  # every item: id, is_gold, is_qualification, sensitivity
+    flags: list[Any]  # the project's guideline flags (never their notes)
+    backers: dict[int, set[int]]  # flag id -> workers who raised or +1'd it
 
 
 def published_labels(conn: Connection, project: Any
@@ -607,8 +610,23 @@ def gather(conn: Connection, project: Any, *, k: int | None = None,
                answers.c.review_status != "rejected",
                items.c.is_gold.is_(False), items.c.is_qualification.is_(False))
         .order_by(answers.c.id)).all()
+    item_rows = list(conn.execute(select(items.c.id, items.c.is_gold, items.c.is_qualification,
+                                         items.c.sensitivity)
+                                  .where(items.c.project_id == project.id)))
+    flags = list(conn.execute(select(guideline_issues.c.id, guideline_issues.c.kind,
+                                     guideline_issues.c.created_at, guideline_issues.c.status,
+                                     guideline_issues.c.resolved_in_version,
+                                     guideline_issues.c.worker_id)
+                              .where(guideline_issues.c.project_id == project.id)))
+    backers: dict[int, set[int]] = {}
+    for s in conn.execute(select(guideline_supports.c.issue_id, guideline_supports.c.worker_id)
+                          .where(guideline_supports.c.issue_id.in_([i.id for i in flags]))):
+        backers.setdefault(int(s.issue_id), set()).add(int(s.worker_id))
+    for i in flags:
+        if i.worker_id is not None:
+            backers.setdefault(int(i.id), set()).add(int(i.worker_id))
     ctx = _Ctx(conn, project, kind, k, now, workforce, worker_rows,
-               published_labels(conn, project), list(counted))
+               published_labels(conn, project), list(counted), item_rows, flags, backers)
     return Facts(
         project=_project_info(ctx),
         k=k,
@@ -654,10 +672,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
 
 
 def _dataset(ctx: _Ctx) -> DatasetFacts:
-    conn, pid = ctx.conn, ctx.project.id
-    rows = conn.execute(select(items.c.id, items.c.is_gold, items.c.is_qualification,
-                               items.c.sensitivity)
-                        .where(items.c.project_id == pid)).all()
+    conn, pid, rows = ctx.conn, ctx.project.id, ctx.items
     plain = {int(r.id) for r in rows if not r.is_gold and not r.is_qualification}
     per_item: dict[int, int] = {}
     for a in ctx.counted:
@@ -932,18 +947,7 @@ def _instructions(ctx: _Ctx) -> InstructionFacts:
             .where(answers.c.project_id == pid).distinct()):
         version_workers.setdefault(str(v_no), set()).add(int(wid))
     hidden_versions = protect(version_workers, k)
-    issues = conn.execute(select(guideline_issues.c.id, guideline_issues.c.kind,
-                                 guideline_issues.c.created_at, guideline_issues.c.status,
-                                 guideline_issues.c.resolved_in_version,
-                                 guideline_issues.c.worker_id)
-                          .where(guideline_issues.c.project_id == pid)).all()
-    backers: dict[int, set[int]] = {}
-    for s in conn.execute(select(guideline_supports.c.issue_id, guideline_supports.c.worker_id)
-                          .where(guideline_supports.c.issue_id.in_([i.id for i in issues]))):
-        backers.setdefault(int(s.issue_id), set()).add(int(s.worker_id))
-    for i in issues:
-        if i.worker_id is not None:
-            backers.setdefault(int(i.id), set()).add(int(i.worker_id))
+    issues, backers = ctx.flags, ctx.backers
     versions = []
     for v in conn.execute(select(instruction_versions).where(
             instruction_versions.c.project_id == pid).order_by(instruction_versions.c.version)):
@@ -1021,8 +1025,7 @@ def _quality(ctx: _Ctx) -> QualityFacts:
         s[2] += int(ok)
         s[3].add(wid)
 
-    sensitivity = dict(conn.execute(select(items.c.id, items.c.sensitivity).where(
-        items.c.project_id == p.id)).all())
+    sensitivity = {int(r.id): r.sensitivity for r in ctx.items}
     for a in ctx.counted:
         item_id, wid = int(a.item_id), int(a.worker_id)
         keys_by_item.setdefault(item_id, set()).add(kind.answer_key(a.answer))
@@ -1088,8 +1091,8 @@ def _quality(ctx: _Ctx) -> QualityFacts:
 def _wellbeing(ctx: _Ctx) -> WellbeingFacts:
     conn, k, p = ctx.conn, ctx.k, ctx.project
     tagged: dict[str, int] = {}
-    for (tags,) in conn.execute(select(items.c.sensitivity).where(items.c.project_id == p.id)):
-        for tag in tags or []:
+    for r in ctx.items:
+        for tag in r.sensitivity or []:
             tagged[tag] = tagged.get(tag, 0) + 1
     events = conn.execute(select(exposure_events.c.worker_id, exposure_events.c.category,
                                  exposure_events.c.seconds, exposure_events.c.at)
@@ -1201,22 +1204,13 @@ def _voice(ctx: _Ctx) -> VoiceFacts:
     answered_at = {int((ev.body or {}).get("issue", 0)): ev.at for ev in conn.execute(
         select(ledger_events.c.at, ledger_events.c.body).where(
             ledger_events.c.project_id == p.id, ledger_events.c.event == "guideline.answered"))}
-    flag_rows = conn.execute(select(guideline_issues.c.id, guideline_issues.c.created_at,
-                                    guideline_issues.c.worker_id)
-                             .where(guideline_issues.c.project_id == p.id)).all()
-    backers: dict[int, set[int]] = {}
-    for s in conn.execute(select(guideline_supports.c.issue_id, guideline_supports.c.worker_id)
-                          .where(guideline_supports.c.issue_id.in_([f.id for f in flag_rows]))):
-        backers.setdefault(int(s.issue_id), set()).add(int(s.worker_id))
     waits = []
     wait_workers: set[int] = set()
-    for f in flag_rows:
+    for f in ctx.flags:
         at = answered_at.get(int(f.id))
         if at is not None:
             waits.append(_days(f.created_at, datetime.fromisoformat(at)) or 0.0)
-            wait_workers |= backers.get(int(f.id), set())
-            if f.worker_id is not None:
-                wait_workers.add(int(f.worker_id))
+            wait_workers |= ctx.backers.get(int(f.id), set())
     return VoiceFacts(
         appeals=appeal_rows, appeals_total=count_cell(list(rows)), appeals_upheld_share=upheld(
             list(rows)),
