@@ -9,30 +9,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner, Result
 
+from cli_helpers import BOTH, flat, run
 from factories import WorkspaceInfo, add_workers, answer_next, import_rows, make_project
 from factories import text_items as texts
-from handloom.cli import app
 from handloom.disclose import statement
 from handloom.labor import demographics
 from handloom.store.db import Store
 from handloom.store.schema import ledger_events, pay_events, workers
 from handloom.workspace import open_store
-
-BOTH = pytest.mark.parametrize("workspace", [
-    "sqlite", pytest.param("pg", marks=pytest.mark.pg)], indirect=True)
-
-
-def run(*args: str | Path, ok: bool = True) -> Result:
-    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
-    if ok:
-        assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
-    return result
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def with_store(workspace: WorkspaceInfo) -> Store:

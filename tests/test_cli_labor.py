@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner, Result
 
+from cli_helpers import flat, run
 from factories import WorkspaceInfo, answer_next, import_rows, make_project, text_items
-from handloom.cli import app
 from handloom.labor import appeals, guidelines, standing, terms
 from handloom.store.schema import annotations, guideline_issues
 from handloom.work import accounts, projects
@@ -20,15 +19,7 @@ from handloom.workspace import open_store
 BOTH = [pytest.param("sqlite", id="sqlite"), pytest.param("pg", id="pg", marks=pytest.mark.pg)]
 
 
-def run(*args: str | Path, ok: bool = True) -> Result:
-    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
-    if ok:
-        assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
-    return result
 
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def seed(workspace: WorkspaceInfo) -> dict[str, int]:

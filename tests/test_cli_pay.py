@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
+from cli_helpers import BOTH, flat, run
 from factories import EXAMPLES, WorkspaceInfo, import_rows, text_items
-from handloom.cli import app
 from handloom.config import load_workspace
 from handloom.store.db import Store
 from handloom.work import projects
@@ -18,21 +17,11 @@ from handloom.work.accounts import add_worker
 from handloom.work.routing import next_item
 from handloom.work.submissions import submit_answer
 
-BOTH = pytest.mark.parametrize("workspace", [
-    "sqlite", pytest.param("pg", marks=pytest.mark.pg)], indirect=True)
 FLOORS = ("jurisdiction,currency,hourly,source,effective_date,note,is_example\n"
           "KE,USD,2.00,Test floor,2024-01-01,,false\n")
 
 
-def run(*args: str | Path, ok: bool = True) -> Result:
-    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
-    if ok:
-        assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
-    return result
 
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def spec_file(folder: Path, name: str, rate: str, status: str = "draft") -> Path:

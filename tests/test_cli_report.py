@@ -10,27 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
+from cli_helpers import BOTH, flat, run
 from factories import WorkspaceInfo, add_workers, answer_all, import_rows, make_project, text_items
 from handloom import ledger
-from handloom.cli import app
 from handloom.config import load_workspace
 from handloom.store.db import Store
-
-BOTH = pytest.mark.parametrize("workspace", [
-    "sqlite", pytest.param("pg", marks=pytest.mark.pg)], indirect=True)
-
-
-def run(*args: str | Path, ok: bool = True) -> Result:
-    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
-    if ok:
-        assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
-    return result
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 @pytest.fixture
